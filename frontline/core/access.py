@@ -1,0 +1,22 @@
+"""Fetching one row by id, confined to the caller's jurisdiction.
+
+The one place where "is this yours?" is answered for a single object: views and API
+views call `access_by_id` and never filter by region themselves. Anything outside the
+jurisdiction is a 404, not a 403, so that ids cannot be probed for existence.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+M = TypeVar("M", bound=Model)
+
+
+def access_by_id(queryset: QuerySet[M], user, pk) -> M:
+    try:
+        return queryset.visible_to(user).get(pk=pk)  # type: ignore[attr-defined]
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc

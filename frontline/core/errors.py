@@ -1,0 +1,23 @@
+"""Domain errors: raised by services, turned into messages by views, API and CLI."""
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the operation; the message is for the user."""
+
+    def __init__(self, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class NotFound(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="not_found")
+
+
+class PermissionDenied(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="permission_denied")

@@ -1,0 +1,153 @@
+"""Households and residents, located in the region tree like every other fact."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from frontline.territory.models import Located, ScopedQuerySet
+
+
+class CareGroup(models.TextChoices):
+    """Groups needing care (重点人群). The Chinese labels are what census sheets carry."""
+
+    ELDERLY_ALONE = "elderly_alone", pgettext_lazy("care group", "Elderly living alone")
+    PREGNANT = "pregnant", pgettext_lazy("care group", "Pregnant")
+    INFANT = "infant", pgettext_lazy("care group", "Infant")
+    DISABLED = "disabled", pgettext_lazy("care group", "Disabled")
+    DIALYSIS = "dialysis", pgettext_lazy("care group", "Dialysis")
+    SUBSISTENCE = "subsistence", pgettext_lazy("care group", "Subsistence allowance")
+    FIVE_GUARANTEES = "five_guarantees", pgettext_lazy("care group", "Five guarantees")
+    EXTREME_HARDSHIP = "extreme_hardship", pgettext_lazy("care group", "Extreme hardship")
+
+
+# The sheet labels, fixed in Chinese whatever the UI language: they are data, not UI.
+CARE_GROUP_LABELS: dict[str, str] = {
+    CareGroup.ELDERLY_ALONE: "独居老人",
+    CareGroup.PREGNANT: "孕妇",
+    CareGroup.INFANT: "婴幼儿",
+    CareGroup.DISABLED: "残疾人",
+    CareGroup.DIALYSIS: "透析",
+    CareGroup.SUBSISTENCE: "低保",
+    CareGroup.FIVE_GUARANTEES: "五保",
+    CareGroup.EXTREME_HARDSHIP: "特困",
+}
+CARE_GROUP_BY_LABEL = {label: code for code, label in CARE_GROUP_LABELS.items()}
+
+
+class Household(Located):
+    """A dwelling (户): building, unit entrance, room.
+
+    The member counts are kept by the census services so that "households where nobody
+    can order online" is an indexed count, not a subquery per household.
+    """
+
+    unit = models.CharField(_("unit entrance"), max_length=16, blank=True)
+    room = models.CharField(_("room"), max_length=16)
+    phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    members = models.PositiveIntegerField(_("members"), default=0)
+    members_away = models.PositiveIntegerField(_("members away"), default=0)
+    online_members = models.PositiveIntegerField(_("members who order online"), default=0)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building", "unit", "room"], name="household_unique_address"
+            ),
+        ]
+        indexes = [models.Index(fields=["online_members"])]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        building = self.building.path if self.building_id else ""
+        return " ".join(part for part in (building, self.unit_label, self.room_label) if part)
+
+    @property
+    def unit_label(self) -> str:
+        if not self.unit:
+            return ""
+        return self.unit if not self.unit.isdigit() else f"{self.unit}单元"
+
+    @property
+    def room_label(self) -> str:
+        return self.room if not self.room.isdigit() else f"{self.room}室"
+
+    @property
+    def lived_in(self) -> bool:
+        """实居: someone lives there now (not everybody is away)."""
+        return self.members > self.members_away
+
+
+class Resident(Located):
+    class Sex(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    household = models.ForeignKey(
+        Household, models.PROTECT, related_name="residents", verbose_name=_("household")
+    )
+    name = models.CharField(_("name"), max_length=32, db_index=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    # GB 11643: sensitive. Shown masked except to the roles allowed to see it.
+    id_number = models.CharField(_("ID number"), max_length=18, unique=True)
+    birth_date = models.DateField(_("birth date"))
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    # The last four digits of the phone, indexed: what people say at a gate.
+    phone_tail = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    work_unit = models.CharField(_("work unit"), max_length=100, blank=True)
+    is_party_member = models.BooleanField(_("party member"), default=False)
+    # None: the census did not record it (the sheet's cell was empty).
+    can_order_online = models.BooleanField(_("can order online"), null=True)
+    away = models.BooleanField(_("away"), default=False)
+    health_notes = models.TextField(_("health notes"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+        ordering = ["household_id", "birth_date"]
+        indexes = [models.Index(fields=["is_party_member"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def age(self) -> int:
+        import datetime as dt
+
+        today = dt.date.today()
+        b = self.birth_date
+        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+    def care_group_codes(self) -> list[str]:
+        return [m.group for m in self.care_groups.all()]
+
+    def care_group_labels(self) -> list[str]:
+        return [CARE_GROUP_LABELS[code] for code in self.care_group_codes()]
+
+
+class ResidentCareGroup(Located):
+    """One care group of one resident, located so that per-group counts are indexed."""
+
+    resident = models.ForeignKey(Resident, models.CASCADE, related_name="care_groups")
+    group = models.CharField(_("care group"), max_length=20, choices=CareGroup.choices)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("care group membership")
+        verbose_name_plural = _("care group memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["resident", "group"], name="care_group_unique"),
+        ]
+        indexes = [models.Index(fields=["group"])]

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("frontline.api.urls")),
+    path("", include("frontline.accounts.urls")),
+    path("", include("frontline.territory.urls")),
+    path("", include("frontline.people.urls")),
+    path("", include("frontline.core.urls")),
+]
