@@ -45,7 +45,8 @@ def city() -> Region:
 
 
 def split_path(path: str) -> list[str]:
-    return [part.strip() for part in path.strip().strip(PATH_SEPARATOR).split(PATH_SEPARATOR) if part.strip()]
+    parts = path.strip().strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
+    return [part.strip() for part in parts if part.strip()]
 
 
 def region_by_path(path: str) -> Region:
@@ -92,7 +93,9 @@ def region_create(*, parent: Region, name: str, kind: str = "") -> Region:
     return region
 
 
-def region_ensure_path(names: Sequence[str], *, cache: dict[tuple[str, ...], Region] | None = None) -> Region:
+def region_ensure_path(
+    names: Sequence[str], *, cache: dict[tuple[str, ...], Region] | None = None
+) -> Region:
     """The region at the end of `names` (district first), creating what is missing."""
     region = city()
     key: tuple[str, ...] = ()
@@ -214,9 +217,7 @@ def grid_create(
     return grid
 
 
-def grid_add_member(
-    *, grid: Grid, role: str, name: str, phone: str = "", user=None
-) -> GridMember:
+def grid_add_member(*, grid: Grid, role: str, name: str, phone: str = "", user=None) -> GridMember:
     if role not in GridMember.Role.values:
         raise DomainError(_("Unknown grid role: %(role)s") % {"role": role})
     member, _created = GridMember.objects.update_or_create(
