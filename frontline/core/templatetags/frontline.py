@@ -1,0 +1,45 @@
+"""How personal data is shown: the one place that decides between full and masked.
+
+Templates never print an ID number or a phone directly; they pass it through
+`masked_id` / `masked_phone` with the viewer, so a role change is a change here only.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import gettext as _
+
+from frontline.core.masking import mask_id_number, mask_phone
+
+register = template.Library()
+
+
+@register.filter
+def masked_id(value: str, user) -> str:
+    if not value:
+        return ""
+    if user is not None and getattr(user, "sees_full_id_numbers", False):
+        return value
+    return mask_id_number(value)
+
+
+@register.filter
+def masked_phone(value: str, user) -> str:
+    if not value:
+        return ""
+    if user is not None and getattr(user, "sees_full_phones", False):
+        return value
+    return mask_phone(value)
+
+
+@register.filter
+def yes_no_unknown(value: bool | None) -> str:
+    """是/否/未知: a census cell left empty is unknown, not no."""
+    if value is None:
+        return _("Unknown")
+    return _("Yes") if value else _("No")
+
+
+@register.filter
+def yes_no(value: bool) -> str:
+    return _("Yes") if value else _("No")

@@ -1,0 +1,19 @@
+"""The home page: the viewer's jurisdiction at a glance."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from frontline.people.stats import census_stats
+from frontline.territory.views import children_page, jurisdiction
+
+
+@login_required
+def home(request):
+    region = jurisdiction(request.user)
+    context = {"region": region}
+    if region is not None:
+        page, children = children_page(region, request.GET.get("page"))
+        context.update(stats=census_stats(region), children=children, children_page=page)
+    return render(request, "core/home.html", context)

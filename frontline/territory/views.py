@@ -1,0 +1,163 @@
+"""Browsing the region tree and the four-level grids, inside the viewer's jurisdiction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, Sum
+from django.shortcuts import render
+
+from frontline.core.access import access_by_id
+from frontline.people.models import Household
+from frontline.people.stats import census_stats
+
+from .models import LEVEL_FIELDS, Grid, GridMember, Level, Region
+from .services import city, grid_households
+
+PAGE_SIZE = 50
+
+
+def jurisdiction(user) -> Region | None:
+    """The region an account sees; a superuser without one sees the whole city."""
+    if user.region_id:
+        return user.region
+    if user.is_superuser:
+        return city()
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRow:
+    region: Region
+    households: int
+    residents: int
+
+
+def children_page(region: Region, page_number) -> tuple[Page, list[ChildRow]]:
+    """One page of the region's children with their household and resident counts.
+
+    The counts for the whole page come from one grouped query on the child level's
+    ancestor column, so the page costs the same however many children there are.
+    """
+    children = Region.objects.filter(parent=region).order_by("name", "pk")
+    page = Paginator(children, PAGE_SIZE).get_page(page_number)
+    rows: list[ChildRow] = []
+    if page.object_list and region.level < Level.BUILDING:
+        field = LEVEL_FIELDS[region.level + 1]
+        ids = [child.pk for child in page.object_list]
+        counts = {
+            row[field]: row
+            for row in Household.objects.within(region)
+            .filter(**{f"{field}_id__in": ids})
+            .values(field)
+            .annotate(households=Count("id"), residents=Sum("members"))
+            .order_by()
+        }
+        for child in page.object_list:
+            row = counts.get(child.pk, {})
+            rows.append(ChildRow(child, row.get("households", 0), row.get("residents") or 0))
+    return page, rows
+
+
+def breadcrumb(region: Region, user) -> list[tuple[Region, bool]]:
+    """Ancestors from the city down, each marked whether the viewer may open it."""
+    chain = region.ancestors()
+    if region.level > Level.CITY:
+        chain.insert(0, city())
+    home = jurisdiction(user)
+    return [(r, home is not None and r.is_within(home)) for r in chain]
+
+
+@login_required
+def region_detail(request, pk: int):
+    region = access_by_id(Region.objects.all(), request.user, pk)
+    households = None
+    if region.level == Level.BUILDING:
+        households = Paginator(
+            Household.objects.within(region).order_by("unit", "room", "pk"), PAGE_SIZE
+        ).get_page(request.GET.get("page"))
+    page, children = children_page(region, request.GET.get("page"))
+    return render(
+        request,
+        "territory/region_detail.html",
+        {
+            "region": region,
+            "breadcrumb": breadcrumb(region, request.user),
+            "stats": census_stats(region),
+            "children": children,
+            "children_page": page,
+            "households": households,
+        },
+    )
+
+
+def _grid_household_counts(grids: list[Grid]) -> dict[int, int]:
+    """Household counts for many grids: one grouped query per coverage level, at most five.
+
+    A coverage region inside another region of the same grid is dropped first, so a
+    household is counted once per grid, as grid_households() would.
+    """
+    covering: dict[int, list[Region]] = {}
+    for grid in grids:
+        regions = list(grid.coverage.all())
+        covering[grid.pk] = [
+            r for r in regions if not any(o.pk != r.pk and r.is_within(o) for o in regions)
+        ]
+    by_level: dict[int, set[int]] = {}
+    for regions in covering.values():
+        for r in regions:
+            by_level.setdefault(r.level, set()).add(r.pk)
+    counts: dict[int, int] = {}
+    for level, ids in by_level.items():
+        if level == Level.CITY:
+            counts[ids.pop()] = Household.objects.count()
+            continue
+        field = LEVEL_FIELDS[level]
+        counts.update(
+            Household.objects.filter(**{f"{field}_id__in": ids})
+            .values_list(field)
+            .annotate(n=Count("id"))
+            .values_list(field, "n")
+            .order_by()
+        )
+    return {pk: sum(counts.get(r.pk, 0) for r in regions) for pk, regions in covering.items()}
+
+
+def _grids_with_people():
+    return (
+        Grid.objects.select_related("region")
+        .prefetch_related(
+            Prefetch("members", queryset=GridMember.objects.order_by("role", "name")),
+            Prefetch("coverage", queryset=Region.objects.order_by("path")),
+        )
+        .order_by("level", "name", "pk")
+    )
+
+
+@login_required
+def grid_list(request):
+    grids = _grids_with_people().visible_to(request.user)
+    page = Paginator(grids, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = _grid_household_counts(list(page.object_list))
+    for grid in page.object_list:
+        grid.household_count = counts[grid.pk]
+    return render(request, "territory/grid_list.html", {"page": page})
+
+
+@login_required
+def grid_detail(request, pk: int):
+    grid = access_by_id(_grids_with_people(), request.user, pk)
+    visible = Grid.objects.visible_to(request.user)
+    parent = visible.filter(pk=grid.parent_id).first() if grid.parent_id else None
+    return render(
+        request,
+        "territory/grid_detail.html",
+        {
+            "grid": grid,
+            "parent": parent,
+            "children": visible.filter(parent=grid).order_by("name"),
+            "household_count": grid_households(grid).count(),
+        },
+    )
