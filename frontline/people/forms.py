@@ -1,0 +1,57 @@
+"""Input parsing for the people pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+CENSUS_EXTENSIONS = (".xlsx", ".csv")
+_PHONE_TAIL = re.compile(r"^\d{4}$")
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+
+
+class ResidentSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Name, last 4 digits of phone, or ID number"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
+    )
+
+    def condition(self) -> Q | None:
+        """What the query means: 4 digits are a phone tail, 18 characters an ID number.
+
+        None when there is nothing to search for: an empty box lists nobody, so a
+        glance at the page does not dump the whole jurisdiction.
+        """
+        if not self.is_valid():
+            return None
+        q = self.cleaned_data["q"].strip()
+        if not q:
+            return None
+        if _PHONE_TAIL.match(q):
+            return Q(phone_tail=q)
+        if _ID_NUMBER.match(q.upper()):
+            return Q(id_number=q.upper())
+        return Q(name__icontains=q)
+
+
+class CensusUploadForm(forms.Form):
+    sheet = forms.FileField(
+        label=_("Census sheet (.xlsx or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(CENSUS_EXTENSIONS)}),
+    )
+
+    def clean_sheet(self):
+        sheet = self.cleaned_data["sheet"]
+        if Path(sheet.name).suffix.lower() not in CENSUS_EXTENSIONS:
+            raise forms.ValidationError(_("Upload an .xlsx or .csv file."))
+        return sheet
+
+    @property
+    def extension(self) -> str:
+        return Path(self.cleaned_data["sheet"].name).suffix.lower()

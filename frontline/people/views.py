@@ -1,0 +1,206 @@
+"""Households, resident search, and census import/export through the browser."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import tempfile
+from io import BytesIO
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+
+from frontline.core.access import access_by_id
+from frontline.core.errors import DomainError
+from frontline.territory.models import Region
+from frontline.territory.views import breadcrumb, jurisdiction
+
+from .census import CENSUS_COLUMNS, export_census, import_census
+from .forms import CensusUploadForm, ResidentSearchForm
+from .models import Household, Resident
+
+SEARCH_PAGE_SIZE = 20
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+def household_detail(request, pk: int):
+    household = access_by_id(Household.objects.select_related("building"), request.user, pk)
+    residents = household.residents.prefetch_related("care_groups").order_by("birth_date", "pk")
+    return render(
+        request,
+        "people/household_detail.html",
+        {
+            "household": household,
+            "residents": residents,
+            "breadcrumb": breadcrumb(household.building, request.user)
+            + [(household.building, True)],
+        },
+    )
+
+
+@login_required
+def resident_search(request):
+    form = ResidentSearchForm(request.GET)
+    condition = form.condition()
+    page = None
+    if condition is not None:
+        residents = (
+            Resident.objects.visible_to(request.user)
+            .filter(condition)
+            .select_related("household__building")
+            .order_by("name", "pk")
+        )
+        page = Paginator(residents, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "people/_search_results.html" if request.htmx else "people/resident_search.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+# --- census import -----------------------------------------------------------------------
+#
+# An upload is checked (dry run) first and committed only on a second request. Between
+# the two the sheet waits in UPLOAD_DIR under a random token. The token is remembered in
+# the uploader's session and the file name carries the uploader's id, so a token that
+# leaks is useless to anyone else.
+
+_SESSION_KEY = "census_uploads"
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _require_import(user) -> None:
+    if not user.can_import_census:
+        raise PermissionDenied
+
+
+def _upload_path(user, token: str, extension: str) -> Path:
+    return Path(settings.UPLOAD_DIR) / f"{user.pk}-{token}{extension}"
+
+
+def _pending(request) -> dict:
+    return request.session.get(_SESSION_KEY, {})
+
+
+def _forget(request, token: str) -> None:
+    pending = _pending(request)
+    pending.pop(token, None)
+    request.session[_SESSION_KEY] = pending
+
+
+def _run_import(path: Path, *, filename: str, user, dry_run: bool):
+    # import_census confines the rows to the actor's jurisdiction itself.
+    return import_census(path, filename=filename, actor=user, dry_run=dry_run)
+
+
+@login_required
+def census_import(request):
+    _require_import(request.user)
+    form = CensusUploadForm(request.POST or None, request.FILES or None)
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "people/census_import.html", {"form": form})
+    sheet = form.cleaned_data["sheet"]
+    token = secrets.token_hex(16)
+    path = _upload_path(request.user, token, form.extension)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        for chunk in sheet.chunks():
+            out.write(chunk)
+    try:
+        result = _run_import(path, filename=sheet.name, user=request.user, dry_run=True)
+    except DomainError as exc:
+        path.unlink(missing_ok=True)
+        messages.error(request, str(exc))
+        return render(request, "people/census_import.html", {"form": CensusUploadForm()})
+    if result.ok:
+        pending = _pending(request)
+        pending[token] = {"filename": sheet.name, "extension": form.extension}
+        request.session[_SESSION_KEY] = pending
+    else:
+        # Nothing can be committed from a sheet with errors: it is fixed and uploaded again.
+        path.unlink(missing_ok=True)
+    return render(
+        request,
+        "people/census_import.html",
+        {"form": CensusUploadForm(), "result": result, "filename": sheet.name, "token": token},
+    )
+
+
+@login_required
+@require_POST
+def census_import_commit(request, token: str):
+    _require_import(request.user)
+    upload = _pending(request).get(token) if _TOKEN.match(token) else None
+    if upload is None:
+        raise Http404
+    path = _upload_path(request.user, token, upload["extension"])
+    if not path.exists():
+        _forget(request, token)
+        raise Http404
+    try:
+        result = _run_import(path, filename=upload["filename"], user=request.user, dry_run=False)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return render(request, "people/census_import.html", {"form": CensusUploadForm()})
+    if result.ok:
+        path.unlink(missing_ok=True)
+        _forget(request, token)
+        messages.success(request, _("The census sheet was imported."))
+    return render(
+        request,
+        "people/census_import.html",
+        {
+            "form": CensusUploadForm(),
+            "result": result,
+            "filename": upload["filename"],
+            "committed": result.ok,
+        },
+    )
+
+
+@login_required
+def census_template(request):
+    _require_import(request.user)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "census"
+    sheet.append(list(CENSUS_COLUMNS))
+    buffer = BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="census-template.xlsx"'
+    return response
+
+
+@login_required
+def census_export(request):
+    if not request.user.can_export_census:
+        raise PermissionDenied
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        return HttpResponseBadRequest(_("The format is xlsx or csv."))
+    if request.GET.get("region"):
+        region = access_by_id(Region.objects.all(), request.user, request.GET["region"])
+    else:
+        region = jurisdiction(request.user)
+        if region is None:
+            raise Http404
+    # A temporary file, not memory: a district's export is large, and XLSX needs a
+    # seekable target to write its zip directory. FileResponse closes it when sent.
+    target = tempfile.TemporaryFile()  # noqa: SIM115
+    export_census(region=region, target=target, fmt=fmt)
+    target.seek(0)
+    content_type = XLSX_TYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
+    return FileResponse(
+        target,
+        as_attachment=True,
+        filename=f"census-{region.name}.{fmt}",
+        content_type=content_type,
+    )
