@@ -1,0 +1,58 @@
+"""`frontline stats [--region PATH] [--json]`: the census figures of a region."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from frontline.core.errors import DomainError
+from frontline.people.stats import census_stats
+from frontline.territory.services import region_by_path
+
+
+class Command(BaseCommand):
+    help = _("Census figures of a region (the whole city by default).")
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--region",
+            default="",
+            help=_("a region path, e.g. 金安区/鼓楼街道; the city if omitted"),
+        )
+        parser.add_argument(
+            "--json", action="store_true", help=_("print the figures as one JSON object")
+        )
+
+    def handle(self, *args, region: str, json: bool, **options):
+        try:
+            place = region_by_path(region)
+        except DomainError as exc:
+            raise CommandError(str(exc)) from exc
+        stats = census_stats(place)
+        if json:
+            self.stdout.write(_dumps(stats))
+            return
+        labels = [
+            (_("Households"), stats["households"]),
+            (_("Residents"), stats["residents"]),
+            (_("Compounds"), stats["compounds"]),
+            (_("Buildings"), stats["buildings"]),
+            (_("Party members"), stats["party_members"]),
+            (_("Residents away"), stats["away"]),
+            (_("Households where nobody orders online"), stats["cannot_order_online"]),
+        ]
+        labels += list(stats["care_groups"].items())
+        width = max(_width(str(label)) for label, _n in labels)
+        self.stdout.write(place.display_path)
+        for label, n in labels:
+            self.stdout.write(f"  {label}{' ' * (width - _width(str(label)))}  {n:>9,}")
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(c) > 0x2E80 else 1 for c in text)
