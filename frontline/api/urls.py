@@ -1,3 +1,30 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-urlpatterns: list = []
+from . import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("stats", views.StatsView.as_view(), name="stats"),
+    path("regions", views.RegionList.as_view(), name="region-list"),
+    path("regions/<int:pk>", views.RegionDetail.as_view(), name="region-detail"),
+    path("households", views.HouseholdList.as_view(), name="household-list"),
+    path("households/<int:pk>", views.HouseholdDetail.as_view(), name="household-detail"),
+    path("residents", views.ResidentList.as_view(), name="resident-list"),
+    path("residents/<int:pk>", views.ResidentDetail.as_view(), name="resident-detail"),
+    path("grids", views.GridList.as_view(), name="grid-list"),
+    path("grids/<int:pk>", views.GridDetail.as_view(), name="grid-detail"),
+    # The schema and its docs are public: they describe the API, not anybody's data.
+    # No authentication either, so a stale token in a browser cannot lock the docs out.
+    path(
+        "openapi.json",
+        SpectacularJSONAPIView.as_view(authentication_classes=[]),
+        name="schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=[]),
+        name="docs",
+    ),
+]

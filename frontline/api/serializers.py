@@ -1,0 +1,195 @@
+"""Read-only representations of the territory, grids, households and residents.
+
+Identifiers are masked here, field by field, from the caller's role: the same rule as
+the web pages, so that the API is never the way round the masking.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from frontline.core.masking import mask_id_number, mask_phone
+from frontline.people.models import CARE_GROUP_LABELS, Household, Resident
+from frontline.territory.models import Grid, GridMember, Region
+
+
+def _viewer(field: serializers.Field):
+    request = field.context.get("request")
+    return getattr(request, "user", None)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class MaskedIdNumberField(serializers.Field):
+    """An ID number in full for the roles allowed to see it, masked for everyone else."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: str) -> str:
+        user = _viewer(self)
+        if user is not None and user.sees_full_id_numbers:
+            return value
+        return mask_id_number(value)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class MaskedPhoneField(serializers.Field):
+    """A phone in full for the roles allowed to see it, masked for everyone else."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: str) -> str:
+        user = _viewer(self)
+        if user is not None and user.sees_full_phones:
+            return value
+        return mask_phone(value)
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    path = serializers.CharField(source="display_path", read_only=True)
+    level_label = serializers.CharField(source="get_level_display", read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["id", "name", "level", "level_label", "kind", "path", "parent"]
+        read_only_fields = fields
+
+
+class ResidentSerializer(serializers.ModelSerializer):
+    id_number = MaskedIdNumberField()
+    phone = MaskedPhoneField()
+    age = serializers.IntegerField(read_only=True)
+    care_groups = serializers.SerializerMethodField()
+    address = serializers.CharField(source="household.address", read_only=True)
+
+    class Meta:
+        model = Resident
+        fields = [
+            "id",
+            "name",
+            "sex",
+            "birth_date",
+            "age",
+            "id_number",
+            "phone",
+            "work_unit",
+            "is_party_member",
+            "can_order_online",
+            "away",
+            "care_groups",
+            "household",
+            "address",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_care_groups(self, resident: Resident) -> list[str]:
+        # The sheet labels (独居老人, 孕妇, ...): data, the same in every UI language.
+        # Read from the prefetched rows so a page of residents costs one query, not fifty.
+        return [CARE_GROUP_LABELS[m.group] for m in resident.care_groups.all()]
+
+
+class ResidentDetailSerializer(ResidentSerializer):
+    class Meta(ResidentSerializer.Meta):
+        fields = [*ResidentSerializer.Meta.fields, "health_notes"]
+        read_only_fields = fields
+
+
+class HouseholdResidentSerializer(ResidentSerializer):
+    """A member as listed on the household: the address is the household's own."""
+
+    class Meta(ResidentSerializer.Meta):
+        fields = [f for f in ResidentSerializer.Meta.fields if f not in ("household", "address")]
+        read_only_fields = fields
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    address = serializers.CharField(read_only=True)
+    building = serializers.CharField(source="building.path", read_only=True, default="")
+    phone = MaskedPhoneField()
+    lived_in = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Household
+        fields = [
+            "id",
+            "address",
+            "building",
+            "unit",
+            "room",
+            "phone",
+            "members",
+            "members_away",
+            "online_members",
+            "lived_in",
+        ]
+        read_only_fields = fields
+
+
+class HouseholdDetailSerializer(HouseholdSerializer):
+    residents = HouseholdResidentSerializer(many=True, read_only=True)
+
+    class Meta(HouseholdSerializer.Meta):
+        fields = [*HouseholdSerializer.Meta.fields, "note", "residents"]
+        read_only_fields = fields
+
+
+class GridMemberSerializer(serializers.ModelSerializer):
+    phone = MaskedPhoneField()
+
+    class Meta:
+        model = GridMember
+        fields = ["id", "name", "phone"]
+        read_only_fields = fields
+
+
+class GridSerializer(serializers.ModelSerializer):
+    level_label = serializers.CharField(source="get_level_display", read_only=True)
+    region = serializers.CharField(source="region.display_path", read_only=True)
+    chiefs = serializers.SerializerMethodField()
+    workers = serializers.SerializerMethodField()
+    coverage = serializers.SerializerMethodField()
+    households = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Grid
+        fields = [
+            "id",
+            "level",
+            "level_label",
+            "name",
+            "region",
+            "parent",
+            "chiefs",
+            "workers",
+            "coverage",
+            "households",
+            "duties",
+        ]
+        read_only_fields = fields
+
+    def _members(self, grid: Grid, role: str) -> list[dict]:
+        members = [m for m in grid.members.all() if m.role == role]
+        return GridMemberSerializer(members, many=True, context=self.context).data
+
+    @extend_schema_field(GridMemberSerializer(many=True))
+    def get_chiefs(self, grid: Grid) -> list[dict]:
+        return self._members(grid, GridMember.Role.CHIEF)
+
+    @extend_schema_field(GridMemberSerializer(many=True))
+    def get_workers(self, grid: Grid) -> list[dict]:
+        return self._members(grid, GridMember.Role.WORKER)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_coverage(self, grid: Grid) -> list[str]:
+        return sorted(region.display_path for region in grid.coverage.all())
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_households(self, grid: Grid) -> int:
+        # Counted for the whole page at once by the view (see grid_household_counts).
+        return self.context["household_counts"].get(grid.pk, 0)

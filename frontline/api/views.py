@@ -1,0 +1,295 @@
+"""The REST API: read-only views over the caller's jurisdiction.
+
+Every list starts from `.visible_to(request.user)` and every single object comes through
+`access_by_id`, so an id or a path outside the jurisdiction is a 404 exactly like one
+that does not exist: the API cannot be used to probe what lies elsewhere.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from frontline.core.access import access_by_id
+from frontline.core.errors import DomainError
+from frontline.core.errors import NotFound as DomainNotFound
+from frontline.core.errors import PermissionDenied as DomainPermissionDenied
+from frontline.people.models import CARE_GROUP_LABELS, Household, Resident
+from frontline.people.stats import census_stats
+from frontline.territory.models import Grid, Level, Region
+from frontline.territory.services import city, region_by_path
+
+from . import serializers as s
+from .queries import grid_household_counts, resident_search
+
+
+def exception_handler(exc, context):
+    """Domain errors become JSON `{"detail": ...}` with the status they mean."""
+    if isinstance(exc, DomainNotFound):
+        exc = exceptions.NotFound(exc.message)
+    elif isinstance(exc, DomainPermissionDenied):
+        exc = exceptions.PermissionDenied(exc.message)
+    elif isinstance(exc, DomainError):
+        exc = exceptions.ParseError(exc.message)
+    return drf_exception_handler(exc, context)
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+ERRORS = {401: ErrorSerializer, 404: ErrorSerializer}
+REGION_PARAM = OpenApiParameter(
+    "region",
+    str,
+    description=gettext_lazy(
+        "A region path from the district down, e.g. 裕安区/城南镇/陡步河社区/安康小区; "
+        "defaults to the caller's jurisdiction. Outside it, 404."
+    ),
+)
+
+
+class ApiView(APIView):
+    pagination_class = Pagination
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    def jurisdiction(self) -> Region:
+        user = self.request.user
+        if user.region_id is not None:
+            return user.region
+        if user.is_superuser:
+            return city()
+        raise DomainNotFound(_("Your account has no jurisdiction."))
+
+    def requested_region(self) -> Region | None:
+        """The region named by `?region=PATH`, or None when the caller names none."""
+        path = self.request.query_params.get("region", "").strip()
+        if not path:
+            return None
+        region = region_by_path(path)
+        if not region.is_within(self.jurisdiction()):
+            # The same words as for a path that does not exist, on purpose.
+            raise DomainNotFound(_("No region at path “%(path)s”.") % {"path": path})
+        return region
+
+    def int_param(self, name: str) -> int | None:
+        value = self.request.query_params.get(name, "").strip()
+        if not value:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise exceptions.ParseError(
+                _("The parameter “%(name)s” must be a whole number.") % {"name": name}
+            ) from None
+
+
+class StatsView(ApiView):
+    @extend_schema(
+        summary=gettext_lazy("Census figures for a region"),
+        description=gettext_lazy(
+            "The same JSON object as `frontline stats --json`: households, residents, "
+            "buildings, compounds, party members, households that cannot order online, "
+            "and residents per care group (keyed by the Chinese sheet label)."
+        ),
+        parameters=[REGION_PARAM],
+        responses={
+            200: inline_serializer(
+                "CensusStats",
+                {
+                    "region": serializers.CharField(),
+                    "households": serializers.IntegerField(),
+                    "residents": serializers.IntegerField(),
+                    "buildings": serializers.IntegerField(),
+                    "compounds": serializers.IntegerField(),
+                    "party_members": serializers.IntegerField(),
+                    "away": serializers.IntegerField(),
+                    "cannot_order_online": serializers.IntegerField(),
+                    "care_groups": inline_serializer(
+                        "CareGroupCounts",
+                        {label: serializers.IntegerField() for label in CARE_GROUP_LABELS.values()},
+                    ),
+                },
+            ),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        region = self.requested_region() or self.jurisdiction()
+        return Response(census_stats(region))
+
+
+@extend_schema(
+    summary=gettext_lazy("Regions in the caller's jurisdiction"),
+    parameters=[
+        OpenApiParameter(
+            "parent", int, description=gettext_lazy("Only the direct children of this region.")
+        ),
+        OpenApiParameter(
+            "region",
+            str,
+            description=gettext_lazy("Only this region and everything under it (a path)."),
+        ),
+        OpenApiParameter(
+            "level",
+            int,
+            enum=Level.values,
+            description=gettext_lazy(
+                "Only regions of this level: 0 city, 1 district, 2 township, 3 community, "
+                "4 compound, 5 building."
+            ),
+        ),
+    ],
+    responses={200: s.RegionSerializer(many=True), **ERRORS},
+)
+class RegionList(ApiView, ListAPIView):
+    serializer_class = s.RegionSerializer
+
+    def get_queryset(self):
+        regions = Region.objects.visible_to(self.request.user)
+        if (parent_id := self.int_param("parent")) is not None:
+            parent = access_by_id(Region.objects.all(), self.request.user, parent_id)
+            regions = regions.filter(parent=parent)
+        if (region := self.requested_region()) is not None:
+            regions = regions.within(region)
+        if (level := self.int_param("level")) is not None:
+            regions = regions.filter(level=level)
+        return regions
+
+
+@extend_schema(summary=gettext_lazy("One region"), responses={200: s.RegionSerializer, **ERRORS})
+class RegionDetail(ApiView, RetrieveAPIView):
+    serializer_class = s.RegionSerializer
+
+    def get_object(self):
+        return access_by_id(Region.objects.all(), self.request.user, self.kwargs["pk"])
+
+
+@extend_schema(
+    summary=gettext_lazy("Households in the caller's jurisdiction"),
+    parameters=[REGION_PARAM],
+    responses={200: s.HouseholdSerializer(many=True), **ERRORS},
+)
+class HouseholdList(ApiView, ListAPIView):
+    serializer_class = s.HouseholdSerializer
+
+    def get_queryset(self):
+        households = Household.objects.visible_to(self.request.user).select_related("building")
+        if (region := self.requested_region()) is not None:
+            households = households.within(region)
+        # The order of the (building, unit, room) unique index: pages come off the index.
+        return households.order_by("building_id", "unit", "room", "id")
+
+
+@extend_schema(
+    summary=gettext_lazy("One household with its residents"),
+    responses={200: s.HouseholdDetailSerializer, **ERRORS},
+)
+class HouseholdDetail(ApiView, RetrieveAPIView):
+    serializer_class = s.HouseholdDetailSerializer
+
+    def get_object(self):
+        households = Household.objects.select_related("building").prefetch_related(
+            Prefetch("residents", queryset=Resident.objects.prefetch_related("care_groups"))
+        )
+        return access_by_id(households, self.request.user, self.kwargs["pk"])
+
+
+@extend_schema(
+    summary=gettext_lazy("Search residents"),
+    description=gettext_lazy(
+        "`q` is a name (or part of one), the last four digits of a phone, or a whole ID "
+        "number. Without `q`, every resident in the jurisdiction (or under `region`)."
+    ),
+    parameters=[
+        OpenApiParameter(
+            "q",
+            str,
+            description=gettext_lazy("Name, last four digits of a phone, or an ID number."),
+        ),
+        REGION_PARAM,
+    ],
+    responses={200: s.ResidentSerializer(many=True), **ERRORS},
+)
+class ResidentList(ApiView, ListAPIView):
+    serializer_class = s.ResidentSerializer
+
+    def get_queryset(self):
+        residents = (
+            Resident.objects.visible_to(self.request.user)
+            .select_related("household__building")
+            .prefetch_related("care_groups")
+        )
+        if (region := self.requested_region()) is not None:
+            residents = residents.within(region)
+        residents = resident_search(residents, self.request.query_params.get("q", ""))
+        return residents.order_by("household_id", "birth_date", "id")
+
+
+@extend_schema(
+    summary=gettext_lazy("One resident"), responses={200: s.ResidentDetailSerializer, **ERRORS}
+)
+class ResidentDetail(ApiView, RetrieveAPIView):
+    serializer_class = s.ResidentDetailSerializer
+
+    def get_object(self):
+        residents = Resident.objects.select_related("household__building").prefetch_related(
+            "care_groups"
+        )
+        return access_by_id(residents, self.request.user, self.kwargs["pk"])
+
+
+def _grids():
+    return Grid.objects.select_related("region").prefetch_related("members", "coverage")
+
+
+@extend_schema(
+    summary=gettext_lazy("Grids in the caller's jurisdiction"),
+    parameters=[REGION_PARAM],
+    responses={200: s.GridSerializer(many=True), **ERRORS},
+)
+class GridList(ApiView, ListAPIView):
+    serializer_class = s.GridSerializer
+
+    def get_queryset(self):
+        grids = _grids().visible_to(self.request.user)
+        if (region := self.requested_region()) is not None:
+            grids = grids.within(region)
+        return grids.order_by("level", "name", "id")
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        context = {**self.get_serializer_context(), "household_counts": grid_household_counts(page)}
+        return self.get_paginated_response(s.GridSerializer(page, many=True, context=context).data)
+
+
+@extend_schema(summary=gettext_lazy("One grid"), responses={200: s.GridSerializer, **ERRORS})
+class GridDetail(ApiView, RetrieveAPIView):
+    serializer_class = s.GridSerializer
+
+    def get_object(self):
+        return access_by_id(_grids(), self.request.user, self.kwargs["pk"])
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        grid = self.get_object()
+        context = {
+            **self.get_serializer_context(),
+            "household_counts": grid_household_counts([grid]),
+        }
+        return Response(s.GridSerializer(grid, context=context).data)
