@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from operator import mul
 
 from django.utils.translation import gettext as _
 
@@ -32,7 +33,7 @@ class IdInfo:
 
 
 def check_character(first17: str) -> str:
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    return _CHECK[sum(map(mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 def parse_id_number(value: str, *, today: dt.date | None = None) -> IdInfo:

@@ -97,8 +97,11 @@ def region_ensure_path(
     names: Sequence[str], *, cache: dict[tuple[str, ...], Region] | None = None
 ) -> Region:
     """The region at the end of `names` (district first), creating what is missing."""
-    region = city()
     key: tuple[str, ...] = ()
+    if cache is None:
+        region = city()
+    elif (region := cache.get(key)) is None:
+        region = cache[key] = city()
     for name in names:
         key = (*key, name)
         if cache is not None and key in cache:
