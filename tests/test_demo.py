@@ -287,3 +287,12 @@ def test_running_the_demo_again_changes_nothing(city, monkeypatch):
     assert _snapshot() == before
     assert served == [{"host": "127.0.0.1", "port": 8765, "threads": 8, "ident": "frontline"}]
     assert "http://127.0.0.1:8765/" in out.getvalue()
+
+
+def test_ankang_sealed_buildings_hold_ninety_households(city):
+    ankang = region_by_path(ANKANG)
+    sealed = Household.objects.filter(
+        compound=ankang, building__name__in=list(demo.ANKANG_SEALED_BUILDINGS)
+    )
+    assert len(demo.ANKANG_SEALED_BUILDINGS) == 4
+    assert sealed.count() == 90

@@ -52,6 +52,9 @@ CHUANGYE = ("裕安区", "城南镇", "城南社区", "创业小区")
 LIJINGYUAN = ("金安区", "鼓楼街道", "鼓楼社区", "丽景苑小区")
 MEIGUIYUAN = ("六安经济技术开发区", "城东街道", "远大社区", "玫瑰园小区")
 LUSHICI = ("裕安区", "苏埠镇", "卢氏祠村")
+# The article's four sealed buildings of 安康小区 with 90 households between them, for
+# the risk zones to seal.
+ANKANG_SEALED_BUILDINGS = {"3栋": 22, "8栋": 23, "15栋": 22, "21栋": 23}
 
 JINAN_SUBDISTRICTS = ("鼓楼街道", "中市街道", "东市街道", "三里桥街道", "清水河街道")
 JINAN_TOWNSHIPS = (
@@ -226,9 +229,8 @@ def city_spec() -> list[CompoundSpec]:
     rng = random.Random(SEED)
     specs: list[CompoundSpec] = []
 
-    # 安康小区: 26 buildings, 453 households, 1,453 residents; four buildings were sealed
-    # with 90 households between them.
-    sealed = {3: 22, 8: 23, 15: 22, 21: 23}
+    # 安康小区: 26 buildings, 453 households, 1,453 residents.
+    sealed = {int(name.removesuffix("栋")): n for name, n in ANKANG_SEALED_BUILDINGS.items()}
     others = _spread(453 - sum(sealed.values()), 26 - len(sealed), rng, jitter=2)
     counts = iter(others)
     specs.append(
