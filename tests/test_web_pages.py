@@ -488,3 +488,15 @@ def test_grid_of_another_compound_is_404_for_grid_worker(as_user, grid_worker, g
         == 404
     )
     assert Grid.objects.count() == 3
+
+
+def test_buildings_and_rooms_are_in_natural_order(as_user, community_staff):
+    f.household(f"{ANKANG}/10栋")
+    for room in ("1001", "201", "102"):
+        f.household(f"{ANKANG}/1栋", room=room)
+    client = as_user(community_staff)
+    compound = client.get(reverse("region_detail", args=[region(ANKANG).pk]))
+    assert [row.region.name for row in compound.context["children"]] == ["1栋", "2栋", "10栋"]
+    building = client.get(reverse("region_detail", args=[region(f"{ANKANG}/1栋").pk]))
+    rooms = [hh.room for hh in building.context["households"].object_list]
+    assert rooms == ["101", "102", "201", "1001"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Sum
+from django.db.models.functions import Length
 from django.shortcuts import render
 
 from frontline.core.access import access_by_id
@@ -41,7 +42,12 @@ def children_page(region: Region, page_number) -> tuple[Page, list[ChildRow]]:
     The counts for the whole page come from one grouped query on the child level's
     ancestor column, so the page costs the same however many children there are.
     """
-    children = Region.objects.filter(parent=region).order_by("name", "pk")
+    children = Region.objects.filter(parent=region)
+    if region.level == Level.COMPOUND:
+        # Buildings are numbered: 2栋 before 10栋.
+        children = children.order_by(Length("name"), "name", "pk")
+    else:
+        children = children.order_by("name", "pk")
     page = Paginator(children, PAGE_SIZE).get_page(page_number)
     rows: list[ChildRow] = []
     if page.object_list and region.level < Level.BUILDING:
@@ -76,7 +82,10 @@ def region_detail(request, pk: int):
     households = None
     if region.level == Level.BUILDING:
         households = Paginator(
-            Household.objects.within(region).order_by("unit", "room", "pk"), PAGE_SIZE
+            Household.objects.within(region).order_by(
+                Length("unit"), "unit", Length("room"), "room", "pk"
+            ),
+            PAGE_SIZE,
         ).get_page(request.GET.get("page"))
     page, children = children_page(region, request.GET.get("page"))
     return render(
