@@ -10,10 +10,12 @@ from collections import Counter
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
 from frontline.accounts.services import user_token
+from frontline.api import urls as api_urls
 from frontline.core.masking import mask_id_number, mask_phone
 from frontline.people.models import CARE_GROUP_LABELS, Household, Resident
 from frontline.territory.models import GridMember, Level, Region
@@ -67,16 +69,34 @@ def test_bearer_token_authenticates(grid_worker):
     [None, "Bearer not-a-token", "Bearer ", "Token {token}", "{token}"],
     ids=["missing", "wrong", "empty", "other-keyword", "no-keyword"],
 )
-@pytest.mark.parametrize("url", ["stats", "households", "residents", "regions", "grids"])
-def test_missing_or_wrong_token_is_401(grid_worker, header, url):
+def test_missing_or_wrong_token_is_401(grid_worker, header):
     client = APIClient()
     if header is not None:
         client.credentials(HTTP_AUTHORIZATION=header.format(token=user_token(user=grid_worker)))
-    response = client.get(f"{API}/{url}")
+    response = client.get(f"{API}/households")
     assert response.status_code == 401
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["detail"]
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+PUBLIC_ROUTES = {"schema", "docs", "no-such-route"}
+
+
+def _private_routes() -> list[str]:
+    return [
+        reverse(f"api:{p.name}", kwargs={"pk": 1} if "<int:pk>" in str(p.pattern) else None)
+        for p in api_urls.urlpatterns
+        if p.name not in PUBLIC_ROUTES
+    ]
+
+
+@pytest.mark.parametrize("url", _private_routes())
+def test_every_private_route_needs_a_token(db, url):
+    response = APIClient().get(url, HTTP_AUTHORIZATION="Bearer wrong")
+    assert response.status_code == 401
+    assert response.json()["detail"]
+    assert APIClient().get(url).status_code == 401
 
 
 def test_inactive_account_token_is_401(grid_worker):
@@ -577,3 +597,17 @@ def test_docs_assets_are_served(db, client):
     for src in re.findall(r"""<script\b[^>]*\bsrc=["']([^"']+)["']""", html):
         response = client.get(src)
         assert response.status_code == 200, src
+
+
+@pytest.mark.parametrize(
+    "url", ["households/abc", "households/", "nothing-here", "residents/1/extra"]
+)
+def test_unknown_api_routes_are_json_404(city_admin, url):
+    response = get(city_admin, url)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert f"{API}/{url}" in response.json()["detail"]
+
+
+def test_docs_without_trailing_slash(db):
+    assert APIClient().get(f"{API}/docs").status_code == 200

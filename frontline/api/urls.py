@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from . import views
@@ -22,9 +22,12 @@ urlpatterns = [
         SpectacularJSONAPIView.as_view(authentication_classes=[]),
         name="schema",
     ),
-    path(
-        "docs/",
+    re_path(
+        r"^docs/?$",
         SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=[]),
         name="docs",
     ),
+    # Last: anything else under /api/v1/ is a JSON 404, not the HTML page a browser gets,
+    # so that a client with a typo reads an error it can parse.
+    re_path(r"^.*$", views.no_such_route, name="no-such-route"),
 ]

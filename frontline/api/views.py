@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -41,6 +43,16 @@ def exception_handler(exc, context):
     elif isinstance(exc, DomainError):
         exc = exceptions.ParseError(exc.message)
     return drf_exception_handler(exc, context)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def no_such_route(request: Request) -> Response:
+    return Response(
+        {"detail": _("No such API route: %(path)s") % {"path": request.path}}, status=404
+    )
 
 
 class Pagination(PageNumberPagination):
