@@ -1,9 +1,9 @@
 """Named people at different scopes, over a small piece of Lu'an.
 
-  city_admin   六安市 (everything)
-  town_staff   裕安区/城南镇
-  grid_worker  裕安区/城南镇/陡步河社区/安康小区
-  outsider     金安区/鼓楼街道/鼓楼社区/丽景苑小区  (sees none of 城南镇)
+city_admin   六安市 (everything)
+town_staff   裕安区/城南镇
+grid_worker  裕安区/城南镇/陡步河社区/安康小区
+outsider     金安区/鼓楼街道/鼓楼社区/丽景苑小区  (sees none of 城南镇)
 """
 
 from __future__ import annotations
@@ -23,12 +23,25 @@ LIJINGYUAN = "金安区/鼓楼街道/鼓楼社区/丽景苑小区"
 PASSWORD = "frontline-test-pw"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's cost is the point in production and pure waiting in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def lu_an(db):
     """Three compounds in two districts, with a few households and residents each."""
     ankang_1 = f.household(f"{ANKANG}/1栋", room="101", phone="13800001111")
-    f.resident(ankang_1, "王秀英", sex=f.FEMALE, birth=dt.date(1941, 3, 2), phone="13912345678",
-               care_groups=("独居老人",), can_order_online=False)
+    f.resident(
+        ankang_1,
+        "王秀英",
+        sex=f.FEMALE,
+        birth=dt.date(1941, 3, 2),
+        phone="13912345678",
+        care_groups=("独居老人",),
+        can_order_online=False,
+    )
     ankang_2 = f.household(f"{ANKANG}/2栋", room="302")
     f.resident(ankang_2, "李强", phone="13700002222", is_party_member=True, can_order_online=True)
     f.resident(ankang_2, "李小红", sex=f.FEMALE, birth=dt.date(2021, 8, 1), care_groups=("婴幼儿",))

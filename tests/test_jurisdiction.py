@@ -1,0 +1,294 @@
+"""Every route the project serves, walked as somebody from another compound.
+
+The outsider is a grid worker of 丽景苑小区 (金安区); `outside_staff` is community staff of
+鼓楼社区 (they may import and export, but only their own community). Everything the walk
+requests belongs to 城南镇 (安康小区, 创业小区). For each route the outsider must get a 404
+for an object, a 403 for an action their role lacks, or a page or JSON that shows none of
+城南镇's people or places.
+
+The walk is complete by construction: `test_every_route_is_walked` fails when a route is
+added to the URLconf without a line in ROUTES, so a new page cannot skip this test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.contrib.admin import site as admin_site
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from frontline.accounts.services import user_create, user_token
+from frontline.people.census import CENSUS_COLUMNS
+from frontline.people.models import Household, Resident
+from frontline.territory.models import Region
+from frontline.territory.services import grid_add_member, grid_create
+
+from . import factories as f
+from .conftest import ANKANG, LIJINGYUAN, PASSWORD
+
+# What of 城南镇 may never reach an outsider: names, places, the ID and phone digits.
+SECRETS = [
+    "安康小区",
+    "创业小区",
+    "城南镇",
+    "陡步河社区",
+    "王秀英",
+    "李强",
+    "李小红",
+    "赵建国",
+    "13912345678",
+    "5678",
+]
+
+
+def _walk(patterns, prefix="", namespace=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace or namespace
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            yield prefix + str(pattern.pattern), name
+
+
+def project_routes() -> list[tuple[str, str]]:
+    return [
+        (route, name)
+        for route, name in _walk(get_resolver().url_patterns)
+        if not route.startswith("admin/")
+    ]
+
+
+@pytest.fixture
+def world(lu_an, outsider, community_staff):
+    """Objects of 城南镇 to aim at, and the people who aim."""
+    ankang = Region.objects.get(path=ANKANG)
+    household = lu_an["ankang"][0]
+    resident = Resident.objects.get(name="王秀英")
+    grid = grid_create(region=ankang, name="安康小区第一网格", coverage=[ankang], duties="值班值守")
+    grid_add_member(grid=grid, role="chief", name="钟鸣", phone="13811112222")
+    # A community's own staff, but of 鼓楼社区: allowed to import, not to import into 城南镇.
+    outside_staff = user_create(
+        username="outside_staff",
+        role="community_staff",
+        region=Region.objects.get(path=LIJINGYUAN).parent,
+        password=PASSWORD,
+    )
+    # An upload waiting for its owner's confirmation: nobody else may commit it.
+    owner = Client()
+    owner.force_login(community_staff)
+    sheet = io.BytesIO()
+    sheet.write((",".join(CENSUS_COLUMNS) + "\n").encode())
+    sheet.write(
+        (
+            f"裕安区,城南镇,陡步河社区,安康小区,9栋,1,901,钱多多,男,{f.id_number()},,,否,是,,否\n"
+        ).encode()
+    )
+    sheet.seek(0)
+    sheet.name = "upload.csv"
+    preview = owner.post(reverse("census_import"), {"sheet": sheet})
+    token = preview.context["token"]
+    return {
+        "region": ankang,
+        "household": household,
+        "resident": resident,
+        "grid": grid,
+        "token": token,
+        "owner": owner,
+        "outside_staff": outside_staff,
+    }
+
+
+# route name → (method, how to build the URL from the world, who asks, what must happen)
+#   expect: 404 / 403 / 405 / "clean" (200 and no secret in the body) / "login" (302 to login)
+ROUTES = {
+    "home": ("get", lambda w: reverse("home"), "outsider", "clean"),
+    "login": ("get", lambda w: reverse("login"), "anonymous", "clean"),
+    "logout": ("post", lambda w: reverse("logout"), "outsider", 302),
+    "set_language": ("post", lambda w: reverse("set_language"), "outsider", 302),
+    "region_detail": (
+        "get",
+        lambda w: reverse("region_detail", args=[w["region"].pk]),
+        "outsider",
+        404,
+    ),
+    "household_detail": (
+        "get",
+        lambda w: reverse("household_detail", args=[w["household"].pk]),
+        "outsider",
+        404,
+    ),
+    "grid_list": ("get", lambda w: reverse("grid_list"), "outsider", "clean"),
+    "grid_detail": ("get", lambda w: reverse("grid_detail", args=[w["grid"].pk]), "outsider", 404),
+    # "王": the name's first character, so that a leak shows the full name (a search box
+    # echoes its own query, which is no leak).
+    "resident_search": ("get", lambda w: reverse("resident_search") + "?q=王", "outsider", "clean"),
+    "census_import": ("get", lambda w: reverse("census_import"), "outsider", 403),
+    "census_import_commit": (
+        "post",
+        lambda w: reverse("census_import_commit", args=[w["token"]]),
+        "outside_staff",
+        404,
+    ),
+    "census_template": ("get", lambda w: reverse("census_template"), "outside_staff", 200),
+    "census_export": (
+        "get",
+        lambda w: reverse("census_export") + f"?region={w['region'].pk}&format=csv",
+        "outside_staff",
+        404,
+    ),
+    "api:stats": ("get", lambda w: reverse("api:stats") + "?region=" + ANKANG, "outsider", 404),
+    "api:region-list": ("get", lambda w: reverse("api:region-list"), "outsider", "clean"),
+    "api:region-detail": (
+        "get",
+        lambda w: reverse("api:region-detail", args=[w["region"].pk]),
+        "outsider",
+        404,
+    ),
+    "api:household-list": ("get", lambda w: reverse("api:household-list"), "outsider", "clean"),
+    "api:household-detail": (
+        "get",
+        lambda w: reverse("api:household-detail", args=[w["household"].pk]),
+        "outsider",
+        404,
+    ),
+    "api:resident-list": (
+        "get",
+        lambda w: reverse("api:resident-list") + "?q=王",
+        "outsider",
+        "clean",
+    ),
+    "api:resident-detail": (
+        "get",
+        lambda w: reverse("api:resident-detail", args=[w["resident"].pk]),
+        "outsider",
+        404,
+    ),
+    "api:grid-list": ("get", lambda w: reverse("api:grid-list"), "outsider", "clean"),
+    "api:grid-detail": (
+        "get",
+        lambda w: reverse("api:grid-detail", args=[w["grid"].pk]),
+        "outsider",
+        404,
+    ),
+    # The schema and its docs describe the API and carry no data (their examples name
+    # places from the seed as static text), so they are public.
+    "api:schema": ("get", lambda w: reverse("api:schema"), "anonymous", 200),
+    "api:docs": ("get", lambda w: reverse("api:docs"), "anonymous", 200),
+    "api:no-such-route": ("get", lambda w: "/api/v1/households/x", "outsider", 404),
+}
+
+# Routes whose data is confined: an anonymous caller must be sent to log in (web) or get a
+# 401/403 (API) before anything else is looked at.
+PUBLIC = {"login", "set_language", "api:schema", "api:docs", "api:no-such-route", "logout"}
+
+
+def test_every_route_is_walked():
+    names = {name for _route, name in project_routes()}
+    assert None not in names, "every route needs a name so the walk can address it"
+    assert names == set(ROUTES), (
+        f"routes without a line in ROUTES: {sorted(names - set(ROUTES))}; "
+        f"stale lines: {sorted(set(ROUTES) - names)}"
+    )
+
+
+def _client(who, world, request):
+    client = Client()
+    if who == "outsider":
+        client.force_login(request.getfixturevalue("outsider"))
+    elif who == "outside_staff":
+        client.force_login(world["outside_staff"])
+    return client
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_outsider_is_refused_on_every_route(name, world, request):
+    method, build, who, expected = ROUTES[name]
+    client = _client(who, world, request)
+
+    response = getattr(client, method)(build(world))
+
+    if expected == "clean":
+        assert response.status_code == 200, response.status_code
+        body = response.content.decode()
+        if response.get("Content-Type", "").startswith("application/json"):
+            body = json.dumps(response.json(), ensure_ascii=False)
+        leaked = [s for s in SECRETS if s in body]
+        assert not leaked, f"{name} shows {leaked} to {who}"
+    else:
+        assert response.status_code == expected, (name, response.status_code)
+
+
+@pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC))
+def test_anonymous_is_sent_to_log_in(name, world):
+    method, build, _who, _expected = ROUTES[name]
+
+    response = getattr(Client(), method)(build(world))
+
+    if name.startswith("api:"):
+        assert response.status_code in (401, 403)
+    else:
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_the_same_routes_serve_their_own_people(world, grid_worker, community_staff):
+    """The refusals above are about jurisdiction, not broken routes: insiders get through."""
+    client = Client()
+    client.force_login(grid_worker)
+    for url in [
+        reverse("region_detail", args=[world["region"].pk]),
+        reverse("household_detail", args=[world["household"].pk]),
+        reverse("grid_detail", args=[world["grid"].pk]),
+        reverse("api:household-detail", args=[world["household"].pk]),
+        reverse("api:resident-detail", args=[world["resident"].pk]),
+        reverse("api:region-detail", args=[world["region"].pk]),
+        reverse("api:grid-detail", args=[world["grid"].pk]),
+        reverse("api:stats") + "?region=" + ANKANG,
+    ]:
+        assert client.get(url).status_code == 200, url
+    assert "王秀英" in client.get(reverse("resident_search") + "?q=王秀英").content.decode()
+    staff = Client()
+    staff.force_login(community_staff)
+    export = staff.get(reverse("census_export") + f"?region={world['region'].pk}&format=csv")
+    assert export.status_code == 200
+    assert "王秀英" in b"".join(export.streaming_content).decode("utf-8-sig")
+    commit = world["owner"].post(reverse("census_import_commit", args=[world["token"]]))
+    assert commit.status_code == 200 and Resident.objects.filter(name="钱多多").exists()
+
+
+def test_outsider_api_token_sees_only_its_compound(world, outsider):
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {user_token(user=outsider)}")
+
+    households = client.get(reverse("api:household-list")).json()
+    stats = client.get(reverse("api:stats")).json()
+
+    expected = Household.objects.filter(compound__path=LIJINGYUAN).count()
+    assert households["count"] == expected == stats["households"]
+    assert stats["residents"] == Resident.objects.filter(compound__path=LIJINGYUAN).count()
+
+
+def test_every_admin_route_is_closed_to_non_superusers(world, request):
+    """The Django admin is for superusers: every pattern of it redirects the outsider."""
+    client = Client()
+    client.force_login(request.getfixturevalue("outsider"))
+    walked = 0
+    for route, _name in _walk(admin_site.get_urls()):
+        if "<" in route or "(?P" in route or route.startswith("^") or "$" in route:
+            # Patterns with an object id or app label: aim at the household of 安康小区.
+            url = f"/admin/people/household/{world['household'].pk}/change/"
+        else:
+            url = "/admin/" + route
+        response = client.get(url)
+        if route in ("login/", "logout/"):
+            # The admin's own login form (which refuses this account when it submits) and
+            # logout: neither shows data.
+            assert response.status_code in (200, 302)
+            continue
+        assert response.status_code in (302, 404, 405), (url, response.status_code)
+        if response.status_code == 302:
+            assert "/admin/login/" in response["Location"], (route, response["Location"])
+        walked += 1
+    assert walked > 10
