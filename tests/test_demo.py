@@ -29,6 +29,11 @@ LIJINGYUAN = "金安区/鼓楼街道/鼓楼社区/丽景苑小区"
 MEIGUIYUAN = "六安经济技术开发区/城东街道/远大社区/玫瑰园小区"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing():
+    """The demo is built once per module with the real hasher; keep it for the logins."""
+
+
 @pytest.fixture(scope="module")
 def demo_output(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
