@@ -8,6 +8,7 @@ FRONTLINE_SECRET_KEY, FRONTLINE_DEBUG, FRONTLINE_ALLOWED_HOSTS, FRONTLINE_CITY.
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -94,10 +95,10 @@ TEMPLATES = [
 WSGI_APPLICATION = "frontline.wsgi.application"
 
 
-def _database() -> dict:
+def _database() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
-        db = dj_database_url.parse(url, conn_max_age=60)
+        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "frontline.sqlite3")}

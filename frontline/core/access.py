@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
@@ -18,5 +19,5 @@ M = TypeVar("M", bound=Model)
 def access_by_id(queryset: QuerySet[M], user, pk) -> M:
     try:
         return queryset.visible_to(user).get(pk=pk)  # type: ignore[attr-defined]
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc

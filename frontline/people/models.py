@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from frontline.territory.models import Located, ScopedQuerySet
+from frontline.territory.models import Located
 
 
 class CareGroup(models.TextChoices):
@@ -51,8 +51,6 @@ class Household(Located):
     online_members = models.PositiveIntegerField(_("members who order online"), default=0)
     note = models.TextField(_("note"), blank=True)
 
-    objects = ScopedQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("household")
         verbose_name_plural = _("households")
@@ -68,7 +66,7 @@ class Household(Located):
 
     @property
     def address(self) -> str:
-        building = self.building.path if self.building_id else ""
+        building = self.building.path if self.building is not None else ""
         return " ".join(part for part in (building, self.unit_label, self.room_label) if part)
 
     @property
@@ -110,8 +108,6 @@ class Resident(Located):
     away = models.BooleanField(_("away"), default=False)
     health_notes = models.TextField(_("health notes"), blank=True)
 
-    objects = ScopedQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
@@ -141,8 +137,6 @@ class ResidentCareGroup(Located):
 
     resident = models.ForeignKey(Resident, models.CASCADE, related_name="care_groups")
     group = models.CharField(_("care group"), max_length=20, choices=CareGroup.choices)
-
-    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("care group membership")

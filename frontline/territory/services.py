@@ -12,7 +12,16 @@ from django.utils.translation import gettext as _
 
 from frontline.core.errors import DomainError, NotFound
 
-from .models import ANCESTOR_FIELDS, LEVEL_FIELDS, Grid, GridLevel, GridMember, Level, Region
+from .models import (
+    ANCESTOR_FIELDS,
+    LEVEL_FIELDS,
+    Grid,
+    GridLevel,
+    GridMember,
+    Level,
+    Located,
+    Region,
+)
 
 # Suffixes that say what kind of place a name is, longest first. Used when a census sheet
 # or the demo creates a region that did not exist yet.
@@ -98,10 +107,10 @@ def region_ensure_path(
 ) -> Region:
     """The region at the end of `names` (district first), creating what is missing."""
     key: tuple[str, ...] = ()
-    if cache is None:
-        region = city()
-    elif (region := cache.get(key)) is None:
-        region = cache[key] = city()
+    cached = cache.get(key) if cache is not None else None
+    region = cached or city()
+    if cache is not None:
+        cache[key] = region
     for name in names:
         key = (*key, name)
         if cache is not None and key in cache:
@@ -168,18 +177,16 @@ def _rewrite_paths(region: Region, old_path: str, new_path: str) -> None:
     )
 
 
-def located_models() -> list[type]:
+def located_models() -> list[type[Located]]:
     """Every concrete model that carries ancestor columns."""
     from django.apps import apps
-
-    from .models import Located
 
     return [m for m in apps.get_models() if issubclass(m, Located)]
 
 
 # --- grids -----------------------------------------------------------------------------
 
-_GRID_LEVEL_FOR_REGION = {
+_GRID_LEVEL_FOR_REGION: dict[int, int] = {
     Level.DISTRICT: GridLevel.DISTRICT,
     Level.TOWNSHIP: GridLevel.TOWNSHIP,
     Level.COMMUNITY: GridLevel.COMMUNITY,
