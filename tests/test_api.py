@@ -611,3 +611,9 @@ def test_unknown_api_routes_are_json_404(city_admin, url):
 
 def test_docs_without_trailing_slash(db):
     assert APIClient().get(f"{API}/docs").status_code == 200
+
+
+def test_errors_follow_accept_language(outsider):
+    response = api(outsider, HTTP_ACCEPT_LANGUAGE="en").get(f"{API}/stats", {"region": ANKANG})
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"No region at path “{ANKANG}”."}
