@@ -10,7 +10,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
-from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from frontline.people.census import CENSUS_COLUMNS, export_census, import_census
@@ -26,13 +25,6 @@ ANKANG = ["裕安区", "城南镇", "陡步河社区", "安康小区"]
 WANG = make_id_number("341503", dt.date(1941, 3, 2), 2, "F")
 LI = make_id_number("341503", dt.date(1980, 3, 2), 3, "M")
 BABY = make_id_number("341503", dt.date(2023, 6, 1), 5, "F")
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    # Errors speak the UI language (zh-hans by default); these tests read English.
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture(autouse=True)
