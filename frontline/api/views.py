@@ -26,12 +26,13 @@ from frontline.core.errors import DomainError
 from frontline.core.errors import NotFound as DomainNotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.people.models import CARE_GROUP_LABELS, Household, Resident
+from frontline.people.queries import search_residents
 from frontline.people.stats import census_stats
 from frontline.territory.models import Grid, Level, Region
+from frontline.territory.queries import grid_household_counts
 from frontline.territory.services import city, region_by_path
 
 from . import serializers as s
-from .queries import grid_household_counts, resident_search
 
 
 def exception_handler(exc, context):
@@ -250,7 +251,7 @@ class ResidentList(ApiView, ListAPIView):
         )
         if (region := self.requested_region()) is not None:
             residents = residents.within(region)
-        residents = resident_search(residents, self.request.query_params.get("q", ""))
+        residents = search_residents(residents, self.request.query_params.get("q", ""))
         return residents.order_by("household_id", "birth_date", "id")
 
 

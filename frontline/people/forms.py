@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 CENSUS_EXTENSIONS = (".xlsx", ".csv")
@@ -21,23 +20,6 @@ class ResidentSearchForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
     )
-
-    def condition(self) -> Q | None:
-        """What the query means: 4 digits are a phone tail, 18 characters an ID number.
-
-        None when there is nothing to search for: an empty box lists nobody, so a
-        glance at the page does not dump the whole jurisdiction.
-        """
-        if not self.is_valid():
-            return None
-        q = self.cleaned_data["q"].strip()
-        if not q:
-            return None
-        if _PHONE_TAIL.match(q):
-            return Q(phone_tail=q)
-        if _ID_NUMBER.match(q.upper()):
-            return Q(id_number=q.upper())
-        return Q(name__icontains=q)
 
 
 class CensusUploadForm(forms.Form):

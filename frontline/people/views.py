@@ -27,6 +27,7 @@ from frontline.territory.views import breadcrumb, jurisdiction
 from .census import CENSUS_COLUMNS, export_census, import_census
 from .forms import CensusUploadForm, ResidentSearchForm
 from .models import Household, Resident
+from .queries import search_residents
 
 SEARCH_PAGE_SIZE = 20
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -51,12 +52,12 @@ def household_detail(request, pk: int):
 @login_required
 def resident_search(request):
     form = ResidentSearchForm(request.GET)
-    condition = form.condition()
+    text = form.cleaned_data["q"].strip() if form.is_valid() else ""
     page = None
-    if condition is not None:
+    # An empty box lists nobody, so a glance at the page does not dump the jurisdiction.
+    if text:
         residents = (
-            Resident.objects.visible_to(request.user)
-            .filter(condition)
+            search_residents(Resident.objects.visible_to(request.user), text)
             .select_related("household__building")
             .order_by("name", "pk")
         )

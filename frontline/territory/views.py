@@ -15,6 +15,7 @@ from frontline.people.models import Household
 from frontline.people.stats import census_stats
 
 from .models import LEVEL_FIELDS, Grid, GridMember, Level, Region
+from .queries import grid_household_counts
 from .services import city, grid_households
 
 PAGE_SIZE = 50
@@ -102,38 +103,6 @@ def region_detail(request, pk: int):
     )
 
 
-def _grid_household_counts(grids: list[Grid]) -> dict[int, int]:
-    """Household counts for many grids: one grouped query per coverage level, at most five.
-
-    A coverage region inside another region of the same grid is dropped first, so a
-    household is counted once per grid, as grid_households() would.
-    """
-    covering: dict[int, list[Region]] = {}
-    for grid in grids:
-        regions = list(grid.coverage.all())
-        covering[grid.pk] = [
-            r for r in regions if not any(o.pk != r.pk and r.is_within(o) for o in regions)
-        ]
-    by_level: dict[int, set[int]] = {}
-    for regions in covering.values():
-        for r in regions:
-            by_level.setdefault(r.level, set()).add(r.pk)
-    counts: dict[int, int] = {}
-    for level, ids in by_level.items():
-        if level == Level.CITY:
-            counts[ids.pop()] = Household.objects.count()
-            continue
-        field = LEVEL_FIELDS[level]
-        counts.update(
-            Household.objects.filter(**{f"{field}_id__in": ids})
-            .values_list(field)
-            .annotate(n=Count("id"))
-            .values_list(field, "n")
-            .order_by()
-        )
-    return {pk: sum(counts.get(r.pk, 0) for r in regions) for pk, regions in covering.items()}
-
-
 def _grids_with_people():
     return (
         Grid.objects.select_related("region")
@@ -149,7 +118,7 @@ def _grids_with_people():
 def grid_list(request):
     grids = _grids_with_people().visible_to(request.user)
     page = Paginator(grids, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = _grid_household_counts(list(page.object_list))
+    counts = grid_household_counts(list(page.object_list))
     for grid in page.object_list:
         grid.household_count = counts[grid.pk]
     return render(request, "territory/grid_list.html", {"page": page})

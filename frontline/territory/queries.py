@@ -1,14 +1,15 @@
-"""Reads the API needs that are more than one queryset."""
+"""Reads over grids that are more than one queryset, shared by the pages and the API."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count
 
-from frontline.people.models import Household, Resident
-from frontline.territory.models import LEVEL_FIELDS, Grid, Level
+from frontline.people.models import Household
+
+from .models import LEVEL_FIELDS, Grid, Level
 
 
 def grid_household_counts(grids: Sequence[Grid]) -> dict[int, int]:
@@ -44,16 +45,3 @@ def grid_household_counts(grids: Sequence[Grid]) -> dict[int, int]:
             .values_list(field, "n")
         )
     return {pk: sum(per_region.get(r.pk, 0) for r in regions) for pk, regions in outermost.items()}
-
-
-def resident_search(queryset: QuerySet[Resident], text: str) -> QuerySet[Resident]:
-    """What people say at a gate: a name, the last four digits of a phone, an ID number."""
-    text = text.strip()
-    if not text:
-        return queryset
-    if len(text) == 4 and text.isdigit():
-        return queryset.filter(phone_tail=text)
-    if len(text) == 18 and text[:17].isdigit():
-        # The check digit X is written in either case; the database holds it upper-case.
-        return queryset.filter(id_number=text.upper())
-    return queryset.filter(Q(name__contains=text))
