@@ -475,3 +475,27 @@ def test_cli_import_and_export(db, tmp_path, capsys):
     assert "exported 3 residents" in capsys.readouterr().out
     with pytest.raises(CommandError, match="No region"):
         call_command("export_census", "-o", str(tmp_path / "x.csv"), "--region", "不存在区")
+
+
+def test_a_misspelt_header_is_matched_to_the_column_still_missing(db):
+    header = [c if c != "姓名" else "性名" for c in CENSUS_COLUMNS]
+
+    result = run(csv_bytes([], header=header))
+
+    assert [str(e) for e in result.errors] == [
+        "row 1, column 性名: unknown column “性名”; did you mean “姓名”?",
+        "row 1, column 姓名: missing column",
+    ]
+
+
+def test_the_blank_template_keeps_id_numbers_as_text(tmp_path):
+    from frontline.people.census import write_template
+
+    path = tmp_path / "template.xlsx"
+    write_template(path)
+
+    sheet = load_workbook(path).worksheets[0]
+    assert [c.value for c in sheet[1]] == CENSUS_COLUMNS
+    id_column = CENSUS_COLUMNS.index("身份证号") + 1
+    assert sheet.cell(row=2, column=id_column).number_format == "@"
+    assert sheet.cell(row=2, column=CENSUS_COLUMNS.index("联系电话") + 1).number_format == "@"

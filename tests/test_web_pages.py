@@ -500,3 +500,22 @@ def test_buildings_and_rooms_are_in_natural_order(as_user, community_staff):
     building = client.get(reverse("region_detail", args=[region(f"{ANKANG}/1栋").pk]))
     rooms = [hh.room for hh in building.context["households"].object_list]
     assert rooms == ["101", "102", "201", "1001"]
+
+
+def test_pages_are_chinese_by_default_whatever_the_browser_asks(client, grid_worker):
+    client.force_login(grid_worker)
+
+    english_browser = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    client.cookies["django_language"] = "en"
+    switched = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-CN")
+
+    assert english_browser.headers["Content-Language"] == "zh-hans"
+    assert switched.headers["Content-Language"] == "en"
+
+
+def test_a_whole_mobile_number_finds_its_resident(client, grid_worker):
+    client.force_login(grid_worker)
+
+    found = client.get(reverse("resident_search"), {"q": "13912345678"})
+
+    assert "王秀英" in found.content.decode()

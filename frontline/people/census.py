@@ -104,6 +104,7 @@ _MAX_LEN = {"单元": 16, "房号": 16, "姓名": 32, "工作单位": 100}
 _REQUIRED_EXCEPT_ID = [c for c in CENSUS_COLUMNS if c in REQUIRED_COLUMNS and c != "身份证号"]
 
 BATCH_SIZE = 2000
+SHEET_TITLE = "普查"
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,25 +262,28 @@ def _normalise_header(value: str) -> str:
 def _map_header(cells: list[Any], errors: list[RowError]) -> dict[str, int] | None:
     """Column name → index; reports every unknown, duplicate or missing column."""
     positions: dict[str, int] = {}
+    unknown: list[str] = []
     for index, raw in enumerate(cells):
         text = _cell_text(raw).lstrip("\ufeff")
         if not text:
             continue
         name = text if text in CENSUS_COLUMNS else COLUMN_ALIASES.get(_normalise_header(text))
         if name is None:
-            hint = difflib.get_close_matches(text, CENSUS_COLUMNS, n=1, cutoff=0.3)
-            message = _("unknown column “%(name)s”") % {"name": text}
-            if hint:
-                message += _("; did you mean “%(hint)s”?") % {"hint": hint[0]}
-            errors.append(RowError(1, text, message))
-            continue
-        if name in positions:
+            unknown.append(text)
+        elif name in positions:
             errors.append(RowError(1, text, _("column appears twice")))
-            continue
-        positions[name] = index
-    for name in CENSUS_COLUMNS:
-        if name not in positions:
-            errors.append(RowError(1, name, _("missing column")))
+        else:
+            positions[name] = index
+    missing = [name for name in CENSUS_COLUMNS if name not in positions]
+    for text in unknown:
+        # Suggest only a column the sheet still lacks: a misspelt 姓名 is not 性别.
+        hint = difflib.get_close_matches(text, missing, n=1, cutoff=0.3)
+        message = _("unknown column “%(name)s”") % {"name": text}
+        if hint:
+            message += _("; did you mean “%(hint)s”?") % {"hint": hint[0]}
+        errors.append(RowError(1, text, message))
+    for name in missing:
+        errors.append(RowError(1, name, _("missing column")))
     return None if errors else positions
 
 
@@ -894,7 +898,7 @@ def _write_xlsx(rows: Iterator[list[str]], target: Path | str | IO[bytes]) -> in
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("普查")
+    sheet = workbook.create_sheet(SHEET_TITLE)
     sheet.append(CENSUS_COLUMNS)
     id_index = CENSUS_COLUMNS.index("身份证号")
     count = 0
@@ -908,3 +912,39 @@ def _write_xlsx(rows: Iterator[list[str]], target: Path | str | IO[bytes]) -> in
         count += 1
     workbook.save(target)
     return count
+
+
+# Columns people type digits into that are not numbers: formatted as text in the sheets we
+# hand out, so Excel keeps all 18 digits of an ID and the leading 0 of a landline.
+_TEXT_COLUMNS = ("单元", "房号", "身份证号", "联系电话")
+_WIDTHS = {
+    "身份证号": 22,
+    "联系电话": 14,
+    "工作单位": 18,
+    "重点人群": 14,
+    "村社区": 12,
+    "乡镇街道": 12,
+}
+
+
+def write_template(target: Path | str | IO[bytes]) -> None:
+    """An empty census sheet with the header row, ready for a clerk to fill in by hand."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_TITLE
+    sheet.append(CENSUS_COLUMNS)
+    for index, name in enumerate(CENSUS_COLUMNS, start=1):
+        letter = get_column_letter(index)
+        sheet[f"{letter}1"].font = Font(bold=True)
+        sheet.column_dimensions[letter].width = _WIDTHS.get(name, 9)
+        if name in _TEXT_COLUMNS:
+            sheet.column_dimensions[letter].number_format = "@"
+            # Column styles only reach cells that exist: give the first rows text cells.
+            for row in range(2, 2001):
+                sheet.cell(row=row, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+    workbook.save(target)

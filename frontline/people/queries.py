@@ -14,6 +14,9 @@ def search_residents(queryset: QuerySet[Resident], text: str) -> QuerySet[Reside
         return queryset
     if len(text) == 4 and text.isdigit():
         return queryset.filter(phone_tail=text)
+    if len(text) == 11 and text.isdigit():
+        # A whole mobile number, as people read it off a list.
+        return queryset.filter(phone=text)
     if len(text) == 18 and text[:17].isdigit():
         # The check digit X is written in either case; the database holds it upper-case.
         return queryset.filter(id_number=text.upper())

@@ -14,17 +14,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
 from frontline.territory.models import Region
 from frontline.territory.views import breadcrumb, jurisdiction
 
-from .census import CENSUS_COLUMNS, export_census, import_census
+from .census import export_census, import_census, write_template
 from .forms import CensusUploadForm, ResidentSearchForm
 from .models import Household, Resident
 from .queries import search_residents
@@ -74,6 +73,7 @@ def resident_search(request):
 # leaks is useless to anyone else.
 
 _SESSION_KEY = "census_uploads"
+_DONE_KEY = "census_uploads_done"
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -140,6 +140,11 @@ def census_import_commit(request, token: str):
     _require_import(request.user)
     upload = _pending(request).get(token) if _TOKEN.match(token) else None
     if upload is None:
+        if token in request.session.get(_DONE_KEY, []):
+            # A browser refresh re-posts the confirmation: the sheet is in, say so rather
+            # than a 404 that reads as "it failed".
+            messages.info(request, _("This census sheet has already been imported."))
+            return redirect("census_import")
         raise Http404
     path = _upload_path(request.user, token, upload["extension"])
     if not path.exists():
@@ -153,6 +158,7 @@ def census_import_commit(request, token: str):
     if result.ok:
         path.unlink(missing_ok=True)
         _forget(request, token)
+        request.session[_DONE_KEY] = [*request.session.get(_DONE_KEY, [])[-19:], token]
         messages.success(request, _("The census sheet was imported."))
     return render(
         request,
@@ -169,12 +175,8 @@ def census_import_commit(request, token: str):
 @login_required
 def census_template(request):
     _require_import(request.user)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "census"
-    sheet.append(list(CENSUS_COLUMNS))
     buffer = BytesIO()
-    workbook.save(buffer)
+    write_template(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = 'attachment; filename="census-template.xlsx"'
     return response
