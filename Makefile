@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+PORT ?= 8000
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test test-pg test-browser lint format bench messages clean
@@ -34,7 +35,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/frontline demo
+	$(BIN)/frontline demo --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
