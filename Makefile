@@ -49,7 +49,7 @@ test-browser: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check frontline tests bench
 	$(BIN)/ruff format --check frontline tests bench
-	$(BIN)/mypy frontline
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format frontline tests bench
