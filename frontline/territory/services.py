@@ -194,6 +194,35 @@ _GRID_LEVEL_FOR_REGION: dict[int, int] = {
 }
 
 
+def grid_place(*, grid: Grid) -> Grid:
+    """Derive a grid's level and ancestor columns from its anchor region, checking the rules.
+
+    A grid point (at a compound) covers the whole compound or a set of its buildings; a
+    higher grid covers its own region. Does not save.
+    """
+    region = grid.region
+    if region.level not in _GRID_LEVEL_FOR_REGION:
+        raise DomainError(_("A grid is anchored at a district, township, community or compound."))
+    grid.level = _GRID_LEVEL_FOR_REGION[region.level]
+    parent = grid.parent
+    if parent is not None and (
+        parent.level != grid.level - 1 or not region.is_within(parent.region)
+    ):
+        raise DomainError(_("A grid's parent must be the grid one level up that contains it."))
+    grid.locate(region)
+    grid.building_id = None
+    return grid
+
+
+def check_grid_coverage(region: Region, coverage: Sequence[Region]) -> None:
+    for covered in coverage:
+        if not covered.is_within(region):
+            raise DomainError(
+                _("%(region)s is outside the grid's region %(anchor)s.")
+                % {"region": covered.path, "anchor": region.path}
+            )
+
+
 @transaction.atomic
 def grid_create(
     *,
@@ -203,25 +232,8 @@ def grid_create(
     coverage: Sequence[Region] = (),
     duties: str = "",
 ) -> Grid:
-    """A grid anchored at a district, township, community or compound.
-
-    A grid point (at a compound) covers the whole compound or a set of its buildings; a
-    higher grid covers its own region.
-    """
-    if region.level not in _GRID_LEVEL_FOR_REGION:
-        raise DomainError(_("A grid is anchored at a district, township, community or compound."))
-    level = _GRID_LEVEL_FOR_REGION[region.level]
-    if parent is not None and (parent.level != level - 1 or not region.is_within(parent.region)):
-        raise DomainError(_("A grid's parent must be the grid one level up that contains it."))
-    for covered in coverage:
-        if not covered.is_within(region):
-            raise DomainError(
-                _("%(region)s is outside the grid's region %(anchor)s.")
-                % {"region": covered.path, "anchor": region.path}
-            )
-    grid = Grid(name=name.strip(), level=level, region=region, parent=parent, duties=duties)
-    grid.locate(region)
-    grid.building_id = None
+    check_grid_coverage(region, coverage)
+    grid = grid_place(grid=Grid(name=name.strip(), region=region, parent=parent, duties=duties))
     grid.save()
     grid.coverage.set(list(coverage) or [region])
     return grid
@@ -255,6 +267,8 @@ __all__ = [
     "city",
     "grid_add_member",
     "grid_create",
+    "grid_place",
+    "check_grid_coverage",
     "grid_households",
     "kind_for",
     "region_by_path",
