@@ -13,6 +13,7 @@ from rest_framework import serializers
 from frontline.core.masking import mask_id_number, mask_phone
 from frontline.people.models import CARE_GROUP_LABELS, Household, Resident
 from frontline.territory.models import Grid, GridMember, Region
+from frontline.territory.queries import natural_sorted
 
 
 def _viewer(field: serializers.Field):
@@ -187,7 +188,10 @@ class GridSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_coverage(self, grid: Grid) -> list[str]:
-        return sorted(region.display_path for region in grid.coverage.all())
+        return [
+            region.display_path
+            for region in natural_sorted(grid.coverage.all(), key=lambda r: r.display_path)
+        ]
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_households(self, grid: Grid) -> int:

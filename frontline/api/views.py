@@ -29,7 +29,7 @@ from frontline.people.models import CARE_GROUP_LABELS, Household, Resident
 from frontline.people.queries import search_residents
 from frontline.people.stats import census_stats
 from frontline.territory.models import Grid, Level, Region
-from frontline.territory.queries import grid_household_counts
+from frontline.territory.queries import grid_household_counts, natural_order
 from frontline.territory.services import city, region_by_path
 
 from . import serializers as s
@@ -284,7 +284,8 @@ class GridList(ApiView, ListAPIView):
         grids = _grids().visible_to(self.request.user)
         if (region := self.requested_region()) is not None:
             grids = grids.within(region)
-        return grids.order_by("level", "name", "id")
+        # The same order as the grid pages: 第二网格 before 第十网格.
+        return natural_order(grids, "name", first=["level"])
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())

@@ -15,7 +15,7 @@ from frontline.people.models import Household
 from frontline.people.stats import census_stats
 
 from .models import LEVEL_FIELDS, Grid, GridMember, Level, Region
-from .queries import grid_household_counts
+from .queries import grid_household_counts, natural_order, natural_sorted
 from .services import city, grid_households
 
 PAGE_SIZE = 50
@@ -43,12 +43,8 @@ def children_page(region: Region, page_number) -> tuple[Page, list[ChildRow]]:
     The counts for the whole page come from one grouped query on the child level's
     ancestor column, so the page costs the same however many children there are.
     """
-    children = Region.objects.filter(parent=region)
-    if region.level == Level.COMPOUND:
-        # Buildings are numbered: 2栋 before 10栋.
-        children = children.order_by(Length("name"), "name", "pk")
-    else:
-        children = children.order_by("name", "pk")
+    # Buildings and many compounds are numbered: 2栋 before 10栋, 第二 before 第十.
+    children = natural_order(Region.objects.filter(parent=region), "name")
     page = Paginator(children, PAGE_SIZE).get_page(page_number)
     rows: list[ChildRow] = []
     if page.object_list and region.level < Level.BUILDING:
@@ -104,29 +100,32 @@ def region_detail(request, pk: int):
 
 
 def _grids_with_people():
-    return (
-        Grid.objects.select_related("region")
-        .prefetch_related(
-            Prefetch("members", queryset=GridMember.objects.order_by("role", "name")),
-            Prefetch("coverage", queryset=Region.objects.order_by("path")),
-        )
-        .order_by("level", "name", "pk")
+    return Grid.objects.select_related("region").prefetch_related(
+        Prefetch("members", queryset=GridMember.objects.order_by("role", "name")),
+        "coverage",
     )
+
+
+def _with_coverage_in_order(grid: Grid) -> Grid:
+    # 6栋、7栋、10栋, not 10栋、6栋、7栋: the template reads grid.covers.
+    grid.covers = natural_sorted(grid.coverage.all(), key=lambda r: r.path)
+    return grid
 
 
 @login_required
 def grid_list(request):
-    grids = _grids_with_people().visible_to(request.user)
+    grids = natural_order(_grids_with_people().visible_to(request.user), "name", first=["level"])
     page = Paginator(grids, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = grid_household_counts(list(page.object_list))
     for grid in page.object_list:
         grid.household_count = counts[grid.pk]
+        _with_coverage_in_order(grid)
     return render(request, "territory/grid_list.html", {"page": page})
 
 
 @login_required
 def grid_detail(request, pk: int):
-    grid = access_by_id(_grids_with_people(), request.user, pk)
+    grid = _with_coverage_in_order(access_by_id(_grids_with_people(), request.user, pk))
     visible = Grid.objects.visible_to(request.user)
     parent = visible.filter(pk=grid.parent_id).first() if grid.parent_id else None
     return render(
@@ -135,7 +134,7 @@ def grid_detail(request, pk: int):
         {
             "grid": grid,
             "parent": parent,
-            "children": visible.filter(parent=grid).order_by("name"),
+            "children": natural_sorted(visible.filter(parent=grid), key=lambda g: g.name),
             "household_count": grid_households(grid).count(),
         },
     )
