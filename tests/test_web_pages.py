@@ -277,7 +277,8 @@ def test_household_detail_shows_members(as_user, community_staff, lu_an):
     html = response.content.decode()
     assert household.address in html
     assert "李强" in html and "李小红" in html
-    assert "婴幼儿" in html
+    # English pages name care groups in English (the Chinese UI shows the sheet label).
+    assert "Infant" in html and "婴幼儿" not in html
     assert "Party member" in html
     # can_order_online: 李强 yes, 李小红 unknown
     assert "Unknown" in html

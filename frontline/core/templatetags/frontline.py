@@ -10,6 +10,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from frontline.core.masking import mask_id_number, mask_phone
+from frontline.people.models import CARE_GROUP_BY_LABEL, CareGroup
 
 register = template.Library()
 
@@ -43,3 +44,16 @@ def yes_no_unknown(value: bool | None) -> str:
 @register.filter
 def yes_no(value: bool) -> str:
     return _("Yes") if value else _("No")
+
+
+@register.filter
+def care_group(value: str) -> str:
+    """A care group named in the UI language, from its code or its Chinese sheet label.
+
+    The census figures are keyed by the sheet labels (the JSON contract of the CLI and the
+    API); a page in English still names the groups in English.
+    """
+    code = CARE_GROUP_BY_LABEL.get(value, value)
+    if code in CareGroup.values:
+        return str(CareGroup(code).label)
+    return value
