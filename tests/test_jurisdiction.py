@@ -106,6 +106,8 @@ def world(lu_an, outsider, community_staff):
 #   expect: 404 / 403 / 405 / "clean" (200 and no secret in the body) / "login" (302 to login)
 ROUTES = {
     "home": ("get", lambda w: reverse("home"), "outsider", "clean"),
+    # A redirect to the static icon: no data behind it.
+    "favicon": ("get", lambda w: reverse("favicon"), "anonymous", 301),
     "login": ("get", lambda w: reverse("login"), "anonymous", "clean"),
     "logout": ("post", lambda w: reverse("logout"), "outsider", 302),
     "set_language": ("post", lambda w: reverse("set_language"), "outsider", 302),
@@ -183,7 +185,15 @@ ROUTES = {
 
 # Routes whose data is confined: an anonymous caller must be sent to log in (web) or get a
 # 401/403 (API) before anything else is looked at.
-PUBLIC = {"login", "set_language", "api:schema", "api:docs", "api:no-such-route", "logout"}
+PUBLIC = {
+    "login",
+    "set_language",
+    "favicon",
+    "api:schema",
+    "api:docs",
+    "api:no-such-route",
+    "logout",
+}
 
 
 def test_every_route_is_walked():

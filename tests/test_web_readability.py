@@ -150,3 +150,16 @@ def test_grid_list_lays_out_chief_workers_and_coverage_as_fields(reading, commun
     assert fields["Workers"].strip() == "吴网员"
     assert fields["Covers"] == "1栋"
 
+
+# --- the icon ------------------------------------------------------------------------------
+
+
+def test_favicon_is_local_and_linked(client, db):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert b"<svg" in b"".join(icon.streaming_content)
+    login = client.get(reverse("login")).content.decode()
+    assert f'<link rel="icon" href="{response["Location"]}"' in login
