@@ -80,7 +80,7 @@ def test_missing_or_wrong_token_is_401(grid_worker, header):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-PUBLIC_ROUTES = {"schema", "docs", "no-such-route"}
+PUBLIC_ROUTES = {"root", "schema", "docs", "no-such-route"}
 
 
 def _private_routes() -> list[str]:

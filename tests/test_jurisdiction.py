@@ -178,6 +178,8 @@ ROUTES = {
     ),
     # The schema and its docs describe the API and carry no data (their examples name
     # places from the seed as static text), so they are public.
+    # The root lists the routes' URLs, nothing more: public like the schema.
+    "api:root": ("get", lambda w: reverse("api:root"), "anonymous", 200),
     "api:schema": ("get", lambda w: reverse("api:schema"), "anonymous", 200),
     "api:docs": ("get", lambda w: reverse("api:docs"), "anonymous", 200),
     "api:no-such-route": ("get", lambda w: "/api/v1/households/x", "outsider", 404),
@@ -189,6 +191,7 @@ PUBLIC = {
     "login",
     "set_language",
     "favicon",
+    "api:root",
     "api:schema",
     "api:docs",
     "api:no-such-route",

@@ -6,6 +6,7 @@ from . import views
 app_name = "api"
 
 urlpatterns = [
+    path("", views.ApiRoot.as_view(), name="root"),
     path("stats", views.StatsView.as_view(), name="stats"),
     path("regions", views.RegionList.as_view(), name="region-list"),
     path("regions/<int:pk>", views.RegionDetail.as_view(), name="region-detail"),

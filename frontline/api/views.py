@@ -8,16 +8,18 @@ that does not exist: the API cannot be used to probe what lies elsewhere.
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -46,14 +48,39 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-@extend_schema(exclude=True)
-@api_view(["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"])
-@authentication_classes([])
-@permission_classes([AllowAny])
-def no_such_route(request: Request) -> Response:
-    return Response(
-        {"detail": _("No such API route: %(path)s") % {"path": request.path}}, status=404
+# A plain Django view, not a DRF one: the browsable API builds its breadcrumb from every
+# URL prefix that resolves to a DRF view, and a catch-all DRF view would put itself in
+# as "No Such Route" between /api/v1/ and every route under it.
+@csrf_exempt
+def no_such_route(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        {"detail": _("No such API route: %(path)s") % {"path": request.path}},
+        status=404,
+        json_dumps_params={"ensure_ascii": False},
     )
+
+
+@extend_schema(exclude=True)
+class ApiRoot(APIView):
+    """The routes of the API; public, like the schema, since it lists no data."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get_view_name(self) -> str:
+        return _("Frontline API")
+
+    def get(self, request: Request) -> Response:
+        names = {
+            "stats": "api:stats",
+            "regions": "api:region-list",
+            "households": "api:household-list",
+            "residents": "api:resident-list",
+            "grids": "api:grid-list",
+            "schema": "api:schema",
+            "docs": "api:docs",
+        }
+        return Response({key: reverse(name, request=request) for key, name in names.items()})
 
 
 class Pagination(PageNumberPagination):
