@@ -11,6 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from frontline.core.errors import DomainError
 
@@ -46,7 +47,7 @@ class RegionForm(forms.ModelForm):
         if self.errors:
             return data
         if data.get("parent") is None:
-            raise forms.ValidationError("Every region but the city has a parent.")
+            raise forms.ValidationError(_("Every region but the city has a parent."))
         try:
             with transaction.atomic():
                 _apply_region(self.instance if self.instance.pk else None, data)
