@@ -299,3 +299,43 @@ def test_export_is_403_for_roles_that_cannot_export(client, request, who):
 def test_export_rejects_unknown_format(client, community_staff):
     response = sign_in(client, community_staff).get(reverse("census_export"), {"format": "pdf"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("make_upload", [csv_upload, xlsx_upload])
+def test_sheet_that_changes_nothing_says_so_and_offers_no_confirm(
+    client, community_staff, upload_dir, make_upload
+):
+    client = sign_in(client, community_staff)
+    rows = good_rows()
+    first = client.post(reverse("census_import"), {"sheet": make_upload(rows)})
+    client.post(reverse("census_import_commit", args=[first.context["token"]]))
+
+    again = client.post(reverse("census_import"), {"sheet": make_upload(rows)})
+
+    assert again.status_code == 200
+    assert again.context["unchanged"] is True
+    html = again.content.decode()
+    assert "Nothing to change: every row matches what is recorded." in html
+    assert 'class="primary big"' not in html
+    assert again.context["token"] is None
+    # Nothing waits for a confirmation that will never come.
+    assert uploads(upload_dir) == []
+
+
+@pytest.mark.parametrize(
+    "column,value", [("工作单位", "六安市第一人民医院"), ("重点人群", "低保"), ("党员", "是")]
+)
+def test_sheet_with_one_change_still_offers_confirm(client, community_staff, column, value):
+    client = sign_in(client, community_staff)
+    rows = good_rows()
+    first = client.post(reverse("census_import"), {"sheet": csv_upload(rows)})
+    client.post(reverse("census_import_commit", args=[first.context["token"]]))
+    rows[0][CENSUS_COLUMNS.index(column)] = value
+
+    again = client.post(reverse("census_import"), {"sheet": csv_upload(rows)})
+
+    assert again.context["unchanged"] is False
+    assert again.context["result"].residents_updated == 1
+    html = again.content.decode()
+    assert "Nothing to change" not in html
+    assert reverse("census_import_commit", args=[again.context["token"]]) in html

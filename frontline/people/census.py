@@ -564,6 +564,7 @@ class _Writer:
         inserts: list[tuple] = []
         updates: list[tuple] = []
         moved: set[int] = set()
+        unchanged: set[int] = set()
         for row in rows:
             building = buildings[row.regions]
             household_id = households[(building.pk, row.unit, row.room)]
@@ -594,6 +595,7 @@ class _Writer:
                     moved.add(stored[0])
                 updates.append((*values[:3], adapt(row.birth_date), *values[4:], stored[0]))
             else:
+                unchanged.add(stored[0])
                 self.result.residents_unchanged += 1
         _executemany(Resident, ("id_number", *_RESIDENT_FIELDS), inserts)
         _executemany(Resident, _RESIDENT_FIELDS, updates, update=True)
@@ -606,7 +608,7 @@ class _Writer:
                     "id_number", "id"
                 )
             )
-        self._care_groups(rows, ids, buildings, moved)
+        self._care_groups(rows, ids, buildings, moved, unchanged)
 
     def _households(
         self, rows: list[_Row], buildings: dict[tuple[str, ...], Region]
@@ -658,6 +660,7 @@ class _Writer:
         ids: dict[str, int],
         buildings: dict[tuple[str, ...], Region],
         moved: set[int],
+        unchanged: set[int],
     ) -> None:
         current: dict[int, set[str]] = {}
         for resident_id, group in _fetch(
@@ -671,6 +674,12 @@ class _Writer:
             have = current.get(resident_id, set())
             # A resident who moved takes new ancestor columns: recreate the rows.
             keep = set() if resident_id in moved else have & row.care_groups
+            if resident_id in unchanged and have != row.care_groups:
+                # Only the care groups differ: an update all the same, so that a preview
+                # never calls such a sheet one with nothing to change.
+                unchanged.discard(resident_id)
+                self.result.residents_unchanged -= 1
+                self.result.residents_updated += 1
             if have - keep:
                 remove |= Q(resident_id=resident_id, group__in=have - keep)
             building = buildings[row.regions]

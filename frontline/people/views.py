@@ -120,17 +120,35 @@ def census_import(request):
         path.unlink(missing_ok=True)
         messages.error(request, str(exc))
         return render(request, "people/census_import.html", {"form": CensusUploadForm()})
-    if result.ok:
+    unchanged = result.ok and _changes_nothing(result)
+    if result.ok and not unchanged:
         pending = _pending(request)
         pending[token] = {"filename": sheet.name, "extension": form.extension}
         request.session[_SESSION_KEY] = pending
     else:
-        # Nothing can be committed from a sheet with errors: it is fixed and uploaded again.
+        # Nothing can be committed from a sheet with errors (it is fixed and uploaded
+        # again), and nothing need be from one that matches the records already.
         path.unlink(missing_ok=True)
     return render(
         request,
         "people/census_import.html",
-        {"form": CensusUploadForm(), "result": result, "filename": sheet.name, "token": token},
+        {
+            "form": CensusUploadForm(),
+            "result": result,
+            "filename": sheet.name,
+            "token": None if unchanged else token,
+            "unchanged": unchanged,
+        },
+    )
+
+
+def _changes_nothing(result) -> bool:
+    """Whether committing the checked sheet would write nothing at all."""
+    return not (
+        result.households_created
+        or result.residents_created
+        or result.residents_updated
+        or result.regions_created
     )
 
 
