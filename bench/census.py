@@ -35,35 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HEADER = [
-    "区县",
-    "乡镇街道",
-    "村社区",
-    "小区",
-    "楼栋",
-    "单元",
-    "房号",
-    "姓名",
-    "性别",
-    "身份证号",
-    "联系电话",
-    "工作单位",
-    "党员",
-    "会网购",
-    "重点人群",
-    "在外",
-]
-CARE_LABELS = ["独居老人", "孕妇", "婴幼儿", "残疾人", "透析", "低保", "五保", "特困"]
-CARE_CODES = {
-    "独居老人": "elderly_alone",
-    "孕妇": "pregnant",
-    "婴幼儿": "infant",
-    "残疾人": "disabled",
-    "透析": "dialysis",
-    "低保": "subsistence",
-    "五保": "five_guarantees",
-    "特困": "extreme_hardship",
-}
+from frontline.people.labels import CARE_GROUP_BY_LABEL as CARE_CODES  # noqa: E402
+from frontline.people.labels import CARE_GROUP_LABELS  # noqa: E402
+from frontline.people.labels import CENSUS_COLUMNS as HEADER  # noqa: E402
+
+CARE_LABELS = list(CARE_GROUP_LABELS.values())
 
 # Lu'an's seven county-level areas with their GB/T 2260 codes; more are invented if a
 # very large city needs them.

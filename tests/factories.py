@@ -6,7 +6,8 @@ import datetime as dt
 import itertools
 
 from frontline.people.idnumber import FEMALE, MALE, make_id_number
-from frontline.people.models import CARE_GROUP_BY_LABEL, Household, Resident, ResidentCareGroup
+from frontline.people.labels import CARE_GROUP_BY_LABEL
+from frontline.people.models import Household, Resident, ResidentCareGroup
 from frontline.territory.models import Region
 from frontline.territory.services import region_ensure_path, split_path
 

@@ -30,26 +30,9 @@ from frontline.territory.models import Level, Region
 from frontline.territory.services import PATH_SEPARATOR, region_ensure_path
 
 from .idnumber import InvalidIdNumber, parse_id_number
-from .models import CARE_GROUP_BY_LABEL, CARE_GROUP_LABELS, Household, Resident, ResidentCareGroup
+from .labels import CARE_GROUP_BY_LABEL, CARE_GROUP_LABELS, CENSUS_COLUMNS
+from .models import Household, Resident, ResidentCareGroup
 
-CENSUS_COLUMNS = [
-    "区县",
-    "乡镇街道",
-    "村社区",
-    "小区",
-    "楼栋",
-    "单元",
-    "房号",
-    "姓名",
-    "性别",
-    "身份证号",
-    "联系电话",
-    "工作单位",
-    "党员",
-    "会网购",
-    "重点人群",
-    "在外",
-]
 REGION_COLUMNS = CENSUS_COLUMNS[:5]
 REQUIRED_COLUMNS = {
     "区县",

@@ -8,6 +8,8 @@ from django.utils.translation import pgettext_lazy
 
 from frontline.territory.models import Located
 
+from .labels import CARE_GROUP_LABELS
+
 
 class CareGroup(models.TextChoices):
     """Groups needing care (重点人群). The Chinese labels are what census sheets carry."""
@@ -20,20 +22,6 @@ class CareGroup(models.TextChoices):
     SUBSISTENCE = "subsistence", pgettext_lazy("care group", "Subsistence allowance")
     FIVE_GUARANTEES = "five_guarantees", pgettext_lazy("care group", "Five guarantees")
     EXTREME_HARDSHIP = "extreme_hardship", pgettext_lazy("care group", "Extreme hardship")
-
-
-# The sheet labels, fixed in Chinese whatever the UI language: they are data, not UI.
-CARE_GROUP_LABELS: dict[str, str] = {
-    CareGroup.ELDERLY_ALONE: "独居老人",
-    CareGroup.PREGNANT: "孕妇",
-    CareGroup.INFANT: "婴幼儿",
-    CareGroup.DISABLED: "残疾人",
-    CareGroup.DIALYSIS: "透析",
-    CareGroup.SUBSISTENCE: "低保",
-    CareGroup.FIVE_GUARANTEES: "五保",
-    CareGroup.EXTREME_HARDSHIP: "特困",
-}
-CARE_GROUP_BY_LABEL = {label: code for code, label in CARE_GROUP_LABELS.items()}
 
 
 class Household(Located):

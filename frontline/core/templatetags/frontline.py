@@ -10,7 +10,8 @@ from django import template
 from django.utils.translation import gettext as _
 
 from frontline.core.masking import mask_id_number, mask_phone
-from frontline.people.models import CARE_GROUP_BY_LABEL, CareGroup
+from frontline.people.labels import CARE_GROUP_BY_LABEL
+from frontline.people.models import CareGroup
 
 register = template.Library()
 

@@ -1,0 +1,37 @@
+"""The census sheet's own vocabulary, fixed in Chinese whatever the UI language.
+
+Kept free of Django imports so that tools outside the app (the benchmark's generator)
+share the one definition.
+"""
+
+CENSUS_COLUMNS = [
+    "区县",
+    "乡镇街道",
+    "村社区",
+    "小区",
+    "楼栋",
+    "单元",
+    "房号",
+    "姓名",
+    "性别",
+    "身份证号",
+    "联系电话",
+    "工作单位",
+    "党员",
+    "会网购",
+    "重点人群",
+    "在外",
+]
+
+# Care group code (models.CareGroup) → the label sheets carry.
+CARE_GROUP_LABELS: dict[str, str] = {
+    "elderly_alone": "独居老人",
+    "pregnant": "孕妇",
+    "infant": "婴幼儿",
+    "disabled": "残疾人",
+    "dialysis": "透析",
+    "subsistence": "低保",
+    "five_guarantees": "五保",
+    "extreme_hardship": "特困",
+}
+CARE_GROUP_BY_LABEL = {label: code for code, label in CARE_GROUP_LABELS.items()}
