@@ -499,3 +499,18 @@ def test_the_blank_template_keeps_id_numbers_as_text(tmp_path):
     id_column = CENSUS_COLUMNS.index("身份证号") + 1
     assert sheet.cell(row=2, column=id_column).number_format == "@"
     assert sheet.cell(row=2, column=CENSUS_COLUMNS.index("联系电话") + 1).number_format == "@"
+
+
+def test_a_role_that_may_not_import_is_refused_by_the_import_itself(volunteer):
+    from frontline.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied, match="may not import"):
+        run(csv_bytes(good_rows()), actor=volunteer)
+    assert not Resident.objects.filter(id_number=LI).exists()
+
+
+def test_community_staff_import_within_their_community(community_staff):
+    result = run(csv_bytes(good_rows()), actor=community_staff)
+
+    assert result.ok, [str(e) for e in result.errors]
+    assert Resident.objects.filter(id_number=LI).exists()

@@ -26,6 +26,7 @@ from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from frontline.core.errors import PermissionDenied
 from frontline.territory.models import Level, Region
 from frontline.territory.services import PATH_SEPARATOR, region_ensure_path
 
@@ -711,9 +712,13 @@ def import_census(
     """Validate the whole sheet and, if every row is right and this is no dry run, write it.
 
     `scope` (or the actor's jurisdiction) confines the rows: a row outside it is an error.
+    An actor whose role may not bring a census in is refused here, whatever called this
+    (the pages check too, to show a 403 before an upload).
     """
     if isinstance(source, str | Path) and not filename:
         filename = str(source)
+    if actor is not None and not actor.can_import_census:
+        raise PermissionDenied(_("Your role may not import census sheets."))
     if scope is None and actor is not None and not actor.is_superuser:
         scope = actor.region
         if scope is None:
