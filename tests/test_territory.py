@@ -218,3 +218,16 @@ def test_admin_creates_a_region_with_its_ancestors(client, superuser):
         ankang.pk,
         building.pk,
     )
+
+
+def test_a_path_outside_the_jurisdiction_reads_as_one_that_does_not_exist(outsider):
+    from frontline.territory.services import jurisdiction_of, region_by_path_for
+
+    with pytest.raises(NotFound) as outside:
+        region_by_path_for(outsider, ANKANG)
+    with pytest.raises(NotFound) as missing:
+        region_by_path_for(outsider, "裕安区/不存在镇")
+
+    assert str(outside.value) == f"No region at path “{ANKANG}”."
+    assert str(missing.value) == "No region at path “裕安区/不存在镇”."
+    assert region_by_path_for(outsider, outsider.region.path) == jurisdiction_of(outsider)

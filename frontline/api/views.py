@@ -32,7 +32,7 @@ from frontline.people.queries import search_residents
 from frontline.people.stats import census_stats
 from frontline.territory.models import Grid, Level, Region
 from frontline.territory.queries import grid_household_counts, natural_order
-from frontline.territory.services import city, region_by_path
+from frontline.territory.services import jurisdiction_of, region_by_path_for
 
 from . import serializers as s
 
@@ -110,23 +110,15 @@ class ApiView(APIView):
         return exception_handler
 
     def jurisdiction(self) -> Region:
-        user = self.request.user
-        if user.region_id is not None:
-            return user.region
-        if user.is_superuser:
-            return city()
-        raise DomainNotFound(_("Your account has no jurisdiction."))
+        region = jurisdiction_of(self.request.user)
+        if region is None:
+            raise DomainNotFound(_("Your account has no jurisdiction."))
+        return region
 
     def requested_region(self) -> Region | None:
         """The region named by `?region=PATH`, or None when the caller names none."""
         path = self.request.query_params.get("region", "").strip()
-        if not path:
-            return None
-        region = region_by_path(path)
-        if not region.is_within(self.jurisdiction()):
-            # The same words as for a path that does not exist, on purpose.
-            raise DomainNotFound(_("No region at path “%(path)s”.") % {"path": path})
-        return region
+        return region_by_path_for(self.request.user, path) if path else None
 
     def int_param(self, name: str) -> int | None:
         value = self.request.query_params.get(name, "").strip()

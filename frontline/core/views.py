@@ -6,12 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from frontline.people.stats import census_stats
-from frontline.territory.views import children_page, jurisdiction
+from frontline.territory.services import jurisdiction_of
+from frontline.territory.views import children_page
 
 
 @login_required
 def home(request):
-    region = jurisdiction(request.user)
+    region = jurisdiction_of(request.user)
     context = {"region": region}
     if region is not None:
         page, children = children_page(region, request.GET.get("page"))

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
 from frontline.territory.models import Region
-from frontline.territory.views import breadcrumb, jurisdiction
+from frontline.territory.services import jurisdiction_of
+from frontline.territory.views import breadcrumb
 
 from .census import export_census, import_census, write_template
 from .forms import CensusUploadForm, ResidentSearchForm
@@ -210,7 +211,7 @@ def census_export(request):
     if request.GET.get("region"):
         region = access_by_id(Region.objects.all(), request.user, request.GET["region"])
     else:
-        region = jurisdiction(request.user)
+        region = jurisdiction_of(request.user)
         if region is None:
             raise Http404
     # A temporary file, not memory: a district's export is large, and XLSX needs a

@@ -71,6 +71,28 @@ def region_by_path(path: str) -> Region:
     return region
 
 
+def jurisdiction_of(user) -> Region | None:
+    """The region an account sees; a superuser without one sees the whole city."""
+    if user.region_id:
+        return user.region
+    if user.is_superuser:
+        return city()
+    return None
+
+
+def region_by_path_for(user, path: str) -> Region:
+    """The region at `path` if the user may see it.
+
+    Outside the jurisdiction it is NotFound with the same words as a path that does not
+    exist, so that paths cannot be probed for existence.
+    """
+    region = region_by_path(path)
+    home = jurisdiction_of(user)
+    if home is None or not region.is_within(home):
+        raise NotFound(_("No region at path “%(path)s”.") % {"path": path})
+    return region
+
+
 def _validate_name(name: str) -> str:
     name = name.strip()
     if not name:
@@ -271,7 +293,9 @@ __all__ = [
     "check_grid_coverage",
     "grid_households",
     "kind_for",
+    "jurisdiction_of",
     "region_by_path",
+    "region_by_path_for",
     "region_create",
     "region_ensure_path",
     "region_move",

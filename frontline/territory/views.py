@@ -16,18 +16,9 @@ from frontline.people.stats import census_stats
 
 from .models import LEVEL_FIELDS, Grid, GridMember, Level, Region
 from .queries import grid_household_counts, natural_order, natural_sorted
-from .services import city, grid_households
+from .services import city, grid_households, jurisdiction_of
 
 PAGE_SIZE = 50
-
-
-def jurisdiction(user) -> Region | None:
-    """The region an account sees; a superuser without one sees the whole city."""
-    if user.region_id:
-        return user.region
-    if user.is_superuser:
-        return city()
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +60,7 @@ def breadcrumb(region: Region, user) -> list[tuple[Region, bool]]:
     chain = region.ancestors()
     if region.level > Level.CITY:
         chain.insert(0, city())
-    home = jurisdiction(user)
+    home = jurisdiction_of(user)
     return [(r, home is not None and r.is_within(home)) for r in chain]
 
 
