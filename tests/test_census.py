@@ -514,3 +514,26 @@ def test_community_staff_import_within_their_community(community_staff):
 
     assert result.ok, [str(e) for e in result.errors]
     assert Resident.objects.filter(id_number=LI).exists()
+
+
+def test_losing_a_race_with_another_import_writes_nothing_and_says_so(db, monkeypatch):
+    from django.db import IntegrityError
+
+    from frontline.people import census
+
+    real = census._executemany
+
+    def racing(model, columns, rows, **kwargs):
+        if model is Resident:
+            raise IntegrityError("UNIQUE constraint failed: people_resident.id_number")
+        return real(model, columns, rows, **kwargs)
+
+    monkeypatch.setattr(census, "_executemany", racing)
+
+    result = run(csv_bytes(good_rows()))
+
+    assert [str(e) for e in result.errors] == [
+        "file: another import changed the same households at the same time; nothing was "
+        "written, import the sheet again"
+    ]
+    assert Household.objects.count() == 0 and Region.objects.exclude(level=0).count() == 0

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -737,6 +737,20 @@ def import_census(
                 result.errors.append(RowError(None, None, str(exc)))
             if not result.written:
                 transaction.set_rollback(True)
+    except IntegrityError:
+        # Two imports creating the same household or resident at once (PostgreSQL runs
+        # them side by side; SQLite queues them): the later one loses the race and is
+        # rolled back whole. Nothing is lost by running it again.
+        result.errors = [
+            RowError(
+                None,
+                None,
+                _(
+                    "another import changed the same households at the same time; nothing was "
+                    "written, import the sheet again"
+                ),
+            )
+        ]
     finally:
         if isinstance(source, str | Path):
             stream.close()
