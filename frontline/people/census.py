@@ -806,7 +806,7 @@ def _progress_bar(enabled: bool) -> Callable[..., None]:
         return lambda n, close=False: None
     from tqdm import tqdm
 
-    bar = tqdm(unit=" rows", desc="import")
+    bar = tqdm(unit=" " + _("rows"), desc=_("import"))
 
     def update(n: int, close: bool = False) -> None:
         if n:

@@ -81,7 +81,7 @@ class Resident(Located):
     household = models.ForeignKey(
         Household, models.PROTECT, related_name="residents", verbose_name=_("household")
     )
-    name = models.CharField(_("name"), max_length=32, db_index=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=32, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     # GB 11643: sensitive. Shown masked except to the roles allowed to see it.
     id_number = models.CharField(_("ID number"), max_length=18, unique=True)

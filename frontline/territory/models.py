@@ -192,7 +192,7 @@ class GridMember(models.Model):
 
     grid = models.ForeignKey(Grid, models.CASCADE, related_name="members")
     role = models.CharField(_("role"), max_length=8, choices=Role.choices)
-    name = models.CharField(_("name"), max_length=32)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=32)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     # Grid workers who use the system have an account; many at first do not.
     user = models.ForeignKey(

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from frontline.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from frontline.core.errors import DomainError
@@ -87,7 +88,7 @@ class Command(BaseCommand):
         ]
         self.stdout.write(
             format_table(
-                [_("username"), _("role"), _("jurisdiction"), _("name"), _("password")], rows
+                [_("username"), _("role"), _("jurisdiction"), pgettext("person", "name"), _("password")], rows
             )
         )
         self.stdout.write("")
