@@ -88,7 +88,14 @@ class Command(BaseCommand):
         ]
         self.stdout.write(
             format_table(
-                [_("username"), _("role"), _("jurisdiction"), pgettext("person", "name"), _("password")], rows
+                [
+                    _("username"),
+                    _("role"),
+                    _("jurisdiction"),
+                    pgettext("person", "name"),
+                    _("password"),
+                ],
+                rows,
             )
         )
         self.stdout.write("")
