@@ -537,3 +537,21 @@ def test_losing_a_race_with_another_import_writes_nothing_and_says_so(db, monkey
         "written, import the sheet again"
     ]
     assert Household.objects.count() == 0 and Region.objects.exclude(level=0).count() == 0
+
+
+def test_export_refuses_a_role_and_a_region_outside_the_actor(
+    lu_an, volunteer, outsider, community_staff, tmp_path
+):
+    from frontline.core.errors import NotFound, PermissionDenied
+
+    ankang = region_by_path("裕安区/城南镇/陡步河社区/安康小区")
+    with pytest.raises(PermissionDenied):
+        export_census(region=ankang, target=tmp_path / "a.csv", fmt="csv", actor=volunteer)
+    staff_elsewhere = outsider
+    staff_elsewhere.role = "community_staff"
+    with pytest.raises(NotFound):
+        export_census(region=ankang, target=tmp_path / "b.csv", fmt="csv", actor=staff_elsewhere)
+    assert (
+        export_census(region=ankang, target=tmp_path / "c.csv", fmt="csv", actor=community_staff)
+        == 3
+    )

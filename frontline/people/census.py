@@ -26,9 +26,9 @@ from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from frontline.core.errors import PermissionDenied
+from frontline.core.errors import NotFound, PermissionDenied
 from frontline.territory.models import Level, Region
-from frontline.territory.services import PATH_SEPARATOR, region_ensure_path
+from frontline.territory.services import PATH_SEPARATOR, jurisdiction_of, region_ensure_path
 
 from .idnumber import InvalidIdNumber, parse_id_number
 from .labels import CARE_GROUP_BY_LABEL, CARE_GROUP_LABELS, CENSUS_COLUMNS
@@ -817,13 +817,21 @@ def _progress_bar(enabled: bool) -> Callable[..., None]:
     return update
 
 
-def export_census(*, region: Region, target: Path | str | IO[bytes], fmt: str) -> int:
+def export_census(*, region: Region, target: Path | str | IO[bytes], fmt: str, actor=None) -> int:
     """Write every resident under `region` in the import template; returns the row count.
 
-    Export then import changes nothing: same columns, same cell formats, IDs as text.
+    Export then import changes nothing: same columns, same cell formats, IDs as text (in
+    full, which is why only the roles allowed to see full ID numbers may export). With an
+    actor, the region must lie in the actor's jurisdiction.
     """
     if fmt not in {"csv", "xlsx"}:
         raise ValueError(f"unknown export format {fmt!r}")
+    if actor is not None:
+        if not actor.can_export_census:
+            raise PermissionDenied(_("Your role may not export census sheets."))
+        home = jurisdiction_of(actor)
+        if home is None or not region.is_within(home):
+            raise NotFound(_("No region at path “%(path)s”.") % {"path": region.path})
     rows = _export_rows(region)
     if fmt == "csv":
         return _write_csv(rows, target)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
+from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.territory.models import Region
 from frontline.territory.services import jurisdiction_of
 from frontline.territory.views import breadcrumb
@@ -203,8 +204,6 @@ def census_template(request):
 
 @login_required
 def census_export(request):
-    if not request.user.can_export_census:
-        raise PermissionDenied
     fmt = request.GET.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
         return HttpResponseBadRequest(_("The format is xlsx or csv."))
@@ -217,7 +216,11 @@ def census_export(request):
     # A temporary file, not memory: a district's export is large, and XLSX needs a
     # seekable target to write its zip directory. FileResponse closes it when sent.
     target = tempfile.TemporaryFile()  # noqa: SIM115
-    export_census(region=region, target=target, fmt=fmt)
+    try:
+        export_census(region=region, target=target, fmt=fmt, actor=request.user)
+    except DomainPermissionDenied:
+        target.close()
+        raise PermissionDenied from None
     target.seek(0)
     content_type = XLSX_TYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
     return FileResponse(
