@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "frontline.territory",
     "frontline.people",
     "frontline.api",
+    "frontline.audit",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontline.accounts.policy.policy_context",
             ],
         },
     },

@@ -18,19 +18,6 @@ class Role(models.TextChoices):
     VOLUNTEER = "volunteer", _("Volunteer")
 
 
-# Personal-information protection: minimum necessary. Staff who run the census and
-# verify identities see ID numbers in full; those who phone residents see phones; the
-# rest (deployed cadres, volunteers) see both masked.
-FULL_ID_ROLES = frozenset(
-    {Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.TOWNSHIP_STAFF, Role.COMMUNITY_STAFF}
-)
-FULL_PHONE_ROLES = FULL_ID_ROLES | {Role.GRID_CHIEF, Role.GRID_WORKER}
-# Who may bring a census sheet in (it creates and changes residents in their jurisdiction).
-CENSUS_IMPORT_ROLES = FULL_ID_ROLES
-# Exports carry ID numbers in full so that they round-trip into an import.
-CENSUS_EXPORT_ROLES = FULL_ID_ROLES
-
-
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     region = models.ForeignKey(
@@ -47,19 +34,3 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
-
-    @property
-    def sees_full_id_numbers(self) -> bool:
-        return self.is_superuser or self.role in FULL_ID_ROLES
-
-    @property
-    def sees_full_phones(self) -> bool:
-        return self.is_superuser or self.role in FULL_PHONE_ROLES
-
-    @property
-    def can_import_census(self) -> bool:
-        return self.is_superuser or self.role in CENSUS_IMPORT_ROLES
-
-    @property
-    def can_export_census(self) -> bool:
-        return self.is_superuser or self.role in CENSUS_EXPORT_ROLES

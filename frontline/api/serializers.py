@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from frontline.core.masking import mask_id_number, mask_phone
+from frontline.accounts.policy import policy_for
 from frontline.people.models import CARE_GROUP_LABELS, Household, Resident
 from frontline.territory.models import Grid, GridMember, Region
 from frontline.territory.queries import natural_sorted
@@ -30,10 +30,7 @@ class MaskedIdNumberField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, value: str) -> str:
-        user = _viewer(self)
-        if user is not None and user.sees_full_id_numbers:
-            return value
-        return mask_id_number(value)
+        return policy_for(_viewer(self)).id_number(value)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -45,10 +42,7 @@ class MaskedPhoneField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, value: str) -> str:
-        user = _viewer(self)
-        if user is not None and user.sees_full_phones:
-            return value
-        return mask_phone(value)
+        return policy_for(_viewer(self)).phone(value)
 
 
 class RegionSerializer(serializers.ModelSerializer):

@@ -26,9 +26,9 @@ from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from frontline.core.errors import NotFound, PermissionDenied
+from frontline.accounts.policy import Action, policy_for
 from frontline.territory.models import Level, Region
-from frontline.territory.services import PATH_SEPARATOR, jurisdiction_of, region_ensure_path
+from frontline.territory.services import PATH_SEPARATOR, region_ensure_path
 
 from .idnumber import InvalidIdNumber, parse_id_number
 from .labels import CARE_GROUP_BY_LABEL, CARE_GROUP_LABELS, CENSUS_COLUMNS
@@ -717,10 +717,10 @@ def import_census(
     """
     if isinstance(source, str | Path) and not filename:
         filename = str(source)
-    if actor is not None and not actor.can_import_census:
-        raise PermissionDenied(_("Your role may not import census sheets."))
-    if scope is None and actor is not None and not actor.is_superuser:
-        scope = actor.region
+    if actor is not None:
+        policy_for(actor).require(Action.IMPORT_CENSUS)
+    if scope is None and actor is not None:
+        scope = policy_for(actor).jurisdiction
         if scope is None:
             return ImportResult(
                 dry_run=dry_run,
@@ -827,11 +827,7 @@ def export_census(*, region: Region, target: Path | str | IO[bytes], fmt: str, a
     if fmt not in {"csv", "xlsx"}:
         raise ValueError(f"unknown export format {fmt!r}")
     if actor is not None:
-        if not actor.can_export_census:
-            raise PermissionDenied(_("Your role may not export census sheets."))
-        home = jurisdiction_of(actor)
-        if home is None or not region.is_within(home):
-            raise NotFound(_("No region at path “%(path)s”.") % {"path": region.path})
+        policy_for(actor).require(Action.EXPORT_CENSUS, region)
     rows = _export_rows(region)
     if fmt == "csv":
         return _write_csv(rows, target)

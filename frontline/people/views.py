@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from frontline.accounts.policy import policy_for
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
@@ -80,7 +81,7 @@ _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _require_import(user) -> None:
-    if not user.can_import_census:
+    if not policy_for(user).may_import:
         raise PermissionDenied
 
 

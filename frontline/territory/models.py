@@ -52,12 +52,13 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{f"{LEVEL_FIELDS[region.level]}_id": region.pk})
 
     def visible_to(self, user: User | None) -> ScopedQuerySet:
-        """Rows inside the user's jurisdiction; nothing for anyone without one."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        return self.within(user.region)
+        """Rows inside the user's jurisdiction; nothing for anyone without one.
+
+        The jurisdiction policy decides (frontline.accounts.policy); this is its filter.
+        """
+        from frontline.accounts.policy import policy_for
+
+        return policy_for(user).rows(self)  # type: ignore[return-value]
 
 
 class Located(models.Model):

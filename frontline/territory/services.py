@@ -72,12 +72,10 @@ def region_by_path(path: str) -> Region:
 
 
 def jurisdiction_of(user) -> Region | None:
-    """The region an account sees; a superuser without one sees the whole city."""
-    if user.region_id:
-        return user.region
-    if user.is_superuser:
-        return city()
-    return None
+    """The region an account sees (the jurisdiction policy's answer)."""
+    from frontline.accounts.policy import policy_for
+
+    return policy_for(user).jurisdiction
 
 
 def region_by_path_for(user, path: str) -> Region:
@@ -86,11 +84,9 @@ def region_by_path_for(user, path: str) -> Region:
     Outside the jurisdiction it is NotFound with the same words as a path that does not
     exist, so that paths cannot be probed for existence.
     """
-    region = region_by_path(path)
-    home = jurisdiction_of(user)
-    if home is None or not region.is_within(home):
-        raise NotFound(_("No region at path “%(path)s”.") % {"path": path})
-    return region
+    from frontline.accounts.policy import policy_for
+
+    return policy_for(user).region_by_path(path)
 
 
 def _validate_name(name: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
-from frontline.core.masking import mask_id_number, mask_phone
+from frontline.accounts.policy import policy_for
 from frontline.people.labels import CARE_GROUP_BY_LABEL
 from frontline.people.models import CareGroup
 
@@ -18,20 +18,12 @@ register = template.Library()
 
 @register.filter
 def masked_id(value: str, user) -> str:
-    if not value:
-        return ""
-    if user is not None and getattr(user, "sees_full_id_numbers", False):
-        return value
-    return mask_id_number(value)
+    return policy_for(user).id_number(value or "")
 
 
 @register.filter
 def masked_phone(value: str, user) -> str:
-    if not value:
-        return ""
-    if user is not None and getattr(user, "sees_full_phones", False):
-        return value
-    return mask_phone(value)
+    return policy_for(user).phone(value or "")
 
 
 @register.filter

@@ -1,0 +1,286 @@
+"""The jurisdiction policy: the one place that decides what an account may see and do.
+
+Modelled on Wagtail's permission policies and Zulip's access helpers. For an account it
+answers four questions, and nothing else in the code base answers them:
+
+- which rows: `policy.rows(queryset)` (what `ScopedQuerySet.visible_to` calls);
+- whether a region or a located object is inside: `policy.contains(target)`;
+- whether an action is allowed, on a target or at all: `policy.can(action, target)`,
+  `policy.require(action, target)`;
+- how each personal field is shown: `policy.id_number(value)`, `policy.phone(value)`,
+  `policy.birth_date(resident)`, `policy.health_notes(resident)`.
+
+Views, API views and serializers, templates (through the `policy` context variable and
+the `frontline` filters), commands, the census import and export, and the admin all ask
+here. The role table below is the whole of the rule; the README prints it for people.
+
+Why birth dates follow ID numbers: a masked ID (`340102********1234`) hides exactly the
+eight digits of the birth date, so showing the birth date beside it gives the ID back.
+Whoever may not see the full ID sees the age in whole years and no birth date.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from frontline.core.errors import NotFound, PermissionDenied
+from frontline.core.masking import mask_id_number, mask_phone
+
+from .models import Role
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from frontline.territory.models import Region
+
+    from .models import User
+
+
+class Action(StrEnum):
+    # Personal records (households, residents) inside the jurisdiction.
+    VIEW = "view"
+    IMPORT_CENSUS = "import_census"
+    EXPORT_CENSUS = "export_census"
+    # Move a resident registered in one place to another; both must be inside.
+    TRANSFER = "transfer"
+    MANAGE_ACCOUNTS = "manage_accounts"
+    SEE_FULL_ID = "see_full_id"
+    SEE_FULL_PHONE = "see_full_phone"
+    SEE_BIRTH_DATE = "see_birth_date"
+    SEE_HEALTH_NOTES = "see_health_notes"
+    READ_AUDIT = "read_audit"
+
+
+A = Action
+_STAFF = {A.VIEW, A.SEE_FULL_ID, A.SEE_FULL_PHONE, A.SEE_BIRTH_DATE, A.SEE_HEALTH_NOTES}
+_CENSUS = {A.IMPORT_CENSUS, A.EXPORT_CENSUS, A.TRANSFER}
+
+# Personal-information protection, minimum necessary (PIPL Art. 6, GB/T 35273 §5.2).
+# Staff who run the census and verify identities see ID numbers (and so birth dates) in
+# full; those who phone residents see phones; the grid chief and workers who care for
+# the residents of their place read the health notes; deployed cadres and volunteers
+# see names, ages, care-group labels and masked identifiers. Care-group labels are not in
+# the table: everyone who serves residents needs them, so every role that may VIEW sees
+# them.
+ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    Role.CITY_ADMIN: frozenset(_STAFF | _CENSUS | {A.MANAGE_ACCOUNTS, A.READ_AUDIT}),
+    Role.DISTRICT_STAFF: frozenset(_STAFF | _CENSUS),
+    Role.TOWNSHIP_STAFF: frozenset(_STAFF | _CENSUS),
+    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS),
+    Role.GRID_CHIEF: frozenset({A.VIEW, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES}),
+    Role.GRID_WORKER: frozenset({A.VIEW, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES}),
+    Role.CADRE: frozenset({A.VIEW}),
+    Role.VOLUNTEER: frozenset({A.VIEW}),
+}
+ALL_ACTIONS = frozenset(Action)
+NO_ACTIONS: frozenset[Action] = frozenset()
+
+# Refusals a person reads; one message per action so that the page, the API and the CLI
+# say the same thing. gettext_noop marks them for the catalogue; _() translates at use.
+_REFUSALS = {
+    A.VIEW: gettext_noop("Your role may not view residents' records."),
+    A.IMPORT_CENSUS: gettext_noop("Your role may not import census sheets."),
+    A.EXPORT_CENSUS: gettext_noop("Your role may not export census sheets."),
+    A.TRANSFER: gettext_noop("Your role may not transfer residents."),
+    A.MANAGE_ACCOUNTS: gettext_noop("Your role may not manage accounts."),
+    A.SEE_FULL_ID: gettext_noop("Your role may not see full ID numbers."),
+    A.SEE_FULL_PHONE: gettext_noop("Your role may not see full phone numbers."),
+    A.SEE_BIRTH_DATE: gettext_noop("Your role may not see birth dates."),
+    A.SEE_HEALTH_NOTES: gettext_noop("Your role may not read health notes."),
+    A.READ_AUDIT: gettext_noop("Your role may not read the audit trail."),
+}
+
+
+def refusal(action: Action) -> str:
+    return _(_REFUSALS[action])
+
+
+class Policy:
+    """What one account may see and do. Get it with `policy_for(user)`."""
+
+    def __init__(self, user: User | None) -> None:
+        self.user = user
+
+    # --- who ------------------------------------------------------------------------
+
+    @cached_property
+    def active(self) -> bool:
+        user = self.user
+        return bool(user is not None and user.is_authenticated and user.is_active)
+
+    @cached_property
+    def is_system(self) -> bool:
+        """A superuser: the deployment's operator, unconfined and unmasked."""
+        return self.active and bool(self.user.is_superuser)  # type: ignore[union-attr]
+
+    @cached_property
+    def actions(self) -> frozenset[Action]:
+        if not self.active:
+            return NO_ACTIONS
+        if self.is_system:
+            return ALL_ACTIONS
+        if self.jurisdiction is None:
+            return NO_ACTIONS
+        return ROLE_ACTIONS.get(self.user.role, NO_ACTIONS)  # type: ignore[union-attr]
+
+    # --- where ----------------------------------------------------------------------
+
+    @cached_property
+    def jurisdiction(self) -> Region | None:
+        """The region the account sees; a superuser without one sees the whole city."""
+        from frontline.territory.services import city
+
+        if not self.active:
+            return None
+        user = self.user
+        if user.region_id:  # type: ignore[union-attr]
+            return user.region  # type: ignore[union-attr]
+        if user.is_superuser:  # type: ignore[union-attr]
+            return city()
+        return None
+
+    def rows(self, queryset: QuerySet) -> QuerySet:
+        """The rows of a located queryset inside the jurisdiction; none without one."""
+        region = self.jurisdiction
+        if region is None:
+            return queryset.none()
+        return queryset.within(region)  # type: ignore[attr-defined]
+
+    def contains(self, target: Any) -> bool:
+        """Whether a region, or a located row (household, resident, grid), is inside."""
+        from frontline.territory.models import Level, Region
+
+        home = self.jurisdiction
+        if home is None or target is None:
+            return False
+        if home.level == Level.CITY:
+            return True
+        if isinstance(target, Region):
+            return target.is_within(home)
+        from frontline.territory.models import LEVEL_FIELDS
+
+        return getattr(target, f"{LEVEL_FIELDS[home.level]}_id", None) == home.pk
+
+    def region_by_path(self, path: str) -> Region:
+        """The region at `path` if it is inside; else NotFound, worded like a bad path.
+
+        Outside and nonexistent read the same, so that paths cannot be probed.
+        """
+        from frontline.territory.services import region_by_path
+
+        try:
+            region = region_by_path(path)
+        except NotFound:
+            region = None
+        if region is None or not self.contains(region):
+            raise NotFound(_("No region at path “%(path)s”.") % {"path": path})
+        return region
+
+    # --- what -----------------------------------------------------------------------
+
+    def can(self, action: Action, target: Any = None) -> bool:
+        """Whether the role allows `action`, and `target` (if any) is inside."""
+        if action not in self.actions:
+            return False
+        return target is None or self.contains(target)
+
+    def require(self, action: Action, target: Any = None) -> None:
+        """Raise PermissionDenied when the role refuses, NotFound when `target` is outside.
+
+        The order matters: a role that may not export learns nothing about a region by
+        being refused, and one that may learns nothing about a region outside.
+        """
+        if action not in self.actions:
+            raise PermissionDenied(refusal(action))
+        if target is not None and not self.contains(target):
+            raise NotFound(_("Not found."))
+
+    # --- how each personal field is shown ---------------------------------------------
+
+    def id_number(self, value: str) -> str:
+        if not value:
+            return ""
+        return value if A.SEE_FULL_ID in self.actions else mask_id_number(value)
+
+    def phone(self, value: str) -> str:
+        if not value:
+            return ""
+        return value if A.SEE_FULL_PHONE in self.actions else mask_phone(value)
+
+    def birth_date(self, resident: Any) -> dt.date | None:
+        return resident.birth_date if A.SEE_BIRTH_DATE in self.actions else None
+
+    def health_notes(self, resident: Any) -> str | None:
+        """The free-text notes, for roles that may read them, on a resident inside."""
+        if A.SEE_HEALTH_NOTES in self.actions and self.contains(resident):
+            return resident.health_notes
+        return None
+
+    # Booleans for templates, which cannot call with arguments.
+
+    @property
+    def sees_full_id(self) -> bool:
+        return A.SEE_FULL_ID in self.actions
+
+    @property
+    def sees_full_phone(self) -> bool:
+        return A.SEE_FULL_PHONE in self.actions
+
+    @property
+    def sees_birth_date(self) -> bool:
+        return A.SEE_BIRTH_DATE in self.actions
+
+    @property
+    def sees_health_notes(self) -> bool:
+        return A.SEE_HEALTH_NOTES in self.actions
+
+    @property
+    def may_import(self) -> bool:
+        return A.IMPORT_CENSUS in self.actions
+
+    @property
+    def may_export(self) -> bool:
+        return A.EXPORT_CENSUS in self.actions
+
+    @property
+    def may_transfer(self) -> bool:
+        return A.TRANSFER in self.actions
+
+    @property
+    def may_manage_accounts(self) -> bool:
+        return A.MANAGE_ACCOUNTS in self.actions
+
+    @property
+    def may_read_audit(self) -> bool:
+        return A.READ_AUDIT in self.actions
+
+
+def policy_for(user: Any) -> Policy:
+    """The policy of `user`, built once per user object (one request, one command run)."""
+    if user is None:
+        return Policy(None)
+    policy = getattr(user, "_frontline_policy", None)
+    if policy is None or policy.user is not user:
+        policy = Policy(user)
+        # AnonymousUser and the like may refuse attributes: then it is rebuilt each time.
+        with contextlib.suppress(AttributeError):
+            user._frontline_policy = policy
+    return policy
+
+
+def forget_policy(user: Any) -> None:
+    """After a role or jurisdiction change on this very object (tests, the admin)."""
+    if hasattr(user, "_frontline_policy"):
+        del user._frontline_policy
+
+
+def policy_context(request) -> dict[str, Policy]:
+    """Template context processor: `{% if policy.may_export %}`."""
+    return {"policy": policy_for(getattr(request, "user", None))}

@@ -1,0 +1,88 @@
+"""The audit trail: who did what to whose data (PIPL Art. 51 and 54, GB/T 35273 §11).
+
+Append-only. Rows are written by `frontline.audit.services.audit_record` from the
+services, one INSERT each, and never changed or removed by the app: the model refuses
+saves of existing rows and deletes, and the queryset refuses bulk updates and deletes.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    SIGN_IN = "sign_in", _("Signed in")
+    SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+    SIGN_OUT = "sign_out", _("Signed out")
+    LOCKED_OUT = "locked_out", _("Locked out")
+    VIEW_HOUSEHOLD = "view_household", _("Viewed a household")
+    VIEW_RESIDENT = "view_resident", _("Viewed a resident")
+    SEARCH = "search", _("Searched residents")
+    EXPORT = "export", _("Exported the census")
+    IMPORT = "import", _("Imported a census sheet")
+    IMPORT_REFUSED = "import_refused", _("Census import refused")
+    REVEAL = "reveal", _("Revealed a full identifier")
+    ACCOUNT_CREATE = "account_create", _("Created an account")
+    ACCOUNT_CHANGE = "account_change", _("Changed an account")
+    PASSWORD_CHANGE = "password_change", _("Changed a password")
+    TOKEN_CREATE = "token_create", _("Issued an API token")
+    TOKEN_REVOKE = "token_revoke", _("Revoked an API token")
+    REGION_MOVE = "region_move", _("Moved a region")
+    REGION_RENAME = "region_rename", _("Renamed a region")
+    TRANSFER = "transfer", _("Transferred a resident")
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("the audit trail is append-only")
+
+    def delete(self):
+        raise TypeError("the audit trail is append-only")
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    # The account, and its username as it was: the row outlives a renamed or removed one.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("actor"),
+    )
+    actor_name = models.CharField(_("actor"), max_length=150, blank=True, db_index=True)
+    action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=32, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    # Where the data lives (the region path), so a district can later read its own part.
+    region = models.CharField(_("region"), max_length=400, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["actor_name", "at"]),
+            models.Index(fields=["action", "at"]),
+            models.Index(fields=["object_type", "object_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("the audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("the audit trail is append-only")
