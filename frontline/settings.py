@@ -41,6 +41,8 @@ ALLOWED_HOSTS = os.environ.get("FRONTLINE_ALLOWED_HOSTS", "127.0.0.1,localhost,t
 
 # The city is the root of the region tree; one per deployment.
 FRONTLINE_CITY = os.environ.get("FRONTLINE_CITY", "六安市")
+# Resident searches per account and minute (web and API together); 0 turns the limit off.
+FRONTLINE_SEARCH_PER_MINUTE = int(os.environ.get("FRONTLINE_SEARCH_PER_MINUTE", "60"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

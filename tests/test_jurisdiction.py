@@ -104,6 +104,7 @@ def world(lu_an, outsider, community_staff):
 
 # route name → (method, how to build the URL from the world, who asks, what must happen)
 #   expect: 404 / 403 / 405 / "clean" (200 and no secret in the body) / "login" (302 to login)
+#   A builder returns the URL, or (URL, data) for a request with a body.
 ROUTES = {
     "home": ("get", lambda w: reverse("home"), "outsider", "clean"),
     # A redirect to the static icon: no data behind it.
@@ -127,7 +128,13 @@ ROUTES = {
     "grid_detail": ("get", lambda w: reverse("grid_detail", args=[w["grid"].pk]), "outsider", 404),
     # "王": the name's first character, so that a leak shows the full name (a search box
     # echoes its own query, which is no leak).
-    "resident_search": ("get", lambda w: reverse("resident_search") + "?q=王", "outsider", "clean"),
+    # A search posts its query (an ID or phone must never sit in a URL): (url, data).
+    "resident_search": (
+        "post",
+        lambda w: (reverse("resident_search"), {"q": "王"}),
+        "outsider",
+        "clean",
+    ),
     "census_import": ("get", lambda w: reverse("census_import"), "outsider", 403),
     "census_import_commit": (
         "post",
@@ -217,12 +224,17 @@ def _client(who, world, request):
     return client
 
 
+def _send(client, method, target):
+    url, data = target if isinstance(target, tuple) else (target, None)
+    return getattr(client, method)(url, data) if data is not None else getattr(client, method)(url)
+
+
 @pytest.mark.parametrize("name", sorted(ROUTES))
 def test_outsider_is_refused_on_every_route(name, world, request):
     method, build, who, expected = ROUTES[name]
     client = _client(who, world, request)
 
-    response = getattr(client, method)(build(world))
+    response = _send(client, method, build(world))
 
     if expected == "clean":
         assert response.status_code == 200, response.status_code
@@ -239,7 +251,7 @@ def test_outsider_is_refused_on_every_route(name, world, request):
 def test_anonymous_is_sent_to_log_in(name, world):
     method, build, _who, _expected = ROUTES[name]
 
-    response = getattr(Client(), method)(build(world))
+    response = _send(Client(), method, build(world))
 
     if name.startswith("api:"):
         assert response.status_code in (401, 403)
@@ -262,7 +274,7 @@ def test_the_same_routes_serve_their_own_people(world, grid_worker, community_st
         reverse("api:stats") + "?region=" + ANKANG,
     ]:
         assert client.get(url).status_code == 200, url
-    assert "王秀英" in client.get(reverse("resident_search") + "?q=王秀英").content.decode()
+    assert "王秀英" in client.post(reverse("resident_search"), {"q": "王秀英"}).content.decode()
     staff = Client()
     staff.force_login(community_staff)
     export = staff.get(reverse("census_export") + f"?region={world['region'].pk}&format=csv")

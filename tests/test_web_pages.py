@@ -345,7 +345,7 @@ def _names(response) -> set[str]:
     ],
 )
 def test_search_by_name_and_phone_tail(as_user, community_staff, query, expected):
-    response = as_user(community_staff).get(reverse("resident_search"), {"q": query})
+    response = as_user(community_staff).post(reverse("resident_search"), {"q": query})
     assert response.status_code == 200
     assert _names(response) == expected
 
@@ -353,28 +353,28 @@ def test_search_by_name_and_phone_tail(as_user, community_staff, query, expected
 def test_search_by_full_id_number(as_user, community_staff, lu_an):
     resident = Resident.objects.get(name="李强")
     client = as_user(community_staff)
-    response = client.get(reverse("resident_search"), {"q": resident.id_number})
+    response = client.post(reverse("resident_search"), {"q": resident.id_number})
     assert _names(response) == {"李强"}
     html = response.content.decode()
     assert reverse("household_detail", args=[resident.household_id]) in html
     # An ID number of someone outside is not found, even typed in full.
     foreign = Resident.objects.get(name="孙丽")
-    assert _names(client.get(reverse("resident_search"), {"q": foreign.id_number})) == set()
+    assert _names(client.post(reverse("resident_search"), {"q": foreign.id_number})) == set()
 
 
 def test_search_lowercase_x_in_id_number(as_user, community_staff, lu_an):
     household = lu_an["ankang"][0]
     x_id = next(number for n in range(200) if (number := f.id_number(birth=born(n))).endswith("X"))
     f.resident(household, "带X的人", id_number=x_id)
-    response = as_user(community_staff).get(reverse("resident_search"), {"q": x_id.lower()})
+    response = as_user(community_staff).post(reverse("resident_search"), {"q": x_id.lower()})
     assert _names(response) == {"带X的人"}
 
 
 def test_outsider_never_finds_anyone_outside(as_user, outsider):
     client = as_user(outsider)
     for query in ("王", "李", "赵", "5678", "2222"):
-        assert _names(client.get(reverse("resident_search"), {"q": query})) == set()
-    assert _names(client.get(reverse("resident_search"), {"q": "孙"})) == {"孙丽"}
+        assert _names(client.post(reverse("resident_search"), {"q": query})) == set()
+    assert _names(client.post(reverse("resident_search"), {"q": "孙"})) == {"孙丽"}
 
 
 def test_empty_search_lists_nobody(as_user, community_staff):
@@ -385,14 +385,14 @@ def test_empty_search_lists_nobody(as_user, community_staff):
 
 def test_search_masks_for_volunteer(as_user, volunteer):
     resident = Resident.objects.get(name="王秀英")
-    html = as_user(volunteer).get(reverse("resident_search"), {"q": "王"}).content.decode()
+    html = as_user(volunteer).post(reverse("resident_search"), {"q": "王"}).content.decode()
     assert resident.id_number not in html
     assert resident.phone not in html
     assert "139****5678" in html
 
 
 def test_htmx_search_returns_only_the_results_fragment(as_user, community_staff):
-    response = as_user(community_staff).get(
+    response = as_user(community_staff).post(
         reverse("resident_search"), {"q": "李"}, headers={"HX-Request": "true"}
     )
     html = response.content.decode()
@@ -402,8 +402,9 @@ def test_htmx_search_returns_only_the_results_fragment(as_user, community_staff)
 
 def test_search_form_works_without_js(as_user, community_staff):
     html = as_user(community_staff).get(reverse("resident_search")).content.decode()
-    assert 'method="get"' in html and 'name="q"' in html
-    assert "hx-get=" in html
+    # POST, so that a query (an ID or phone number) never lands in a URL or the history.
+    assert 'method="post"' in html and 'name="q"' in html
+    assert "hx-post=" in html and "hx-push-url" not in html
 
 
 def test_search_results_are_paginated(as_user, community_staff):
@@ -411,11 +412,13 @@ def test_search_results_are_paginated(as_user, community_staff):
     for n in range(25):
         f.resident(household, f"陈{n:02d}", birth=born(n))
     client = as_user(community_staff)
-    first = client.get(reverse("resident_search"), {"q": "陈"})
+    first = client.post(reverse("resident_search"), {"q": "陈"})
     assert first.context["page"].paginator.count == 25
     assert len(first.context["page"].object_list) == 20
-    assert "q=%E9%99%88&amp;page=2" in first.content.decode()
-    second = client.get(reverse("resident_search"), {"q": "陈", "page": 2})
+    html = first.content.decode()
+    assert 'name="page" value="2"' in html and 'name="q" value="陈"' in html
+    assert "?q=" not in html
+    second = client.post(reverse("resident_search"), {"q": "陈", "page": 2})
     assert len(second.context["page"].object_list) == 5
 
 
@@ -517,6 +520,6 @@ def test_pages_are_chinese_by_default_whatever_the_browser_asks(client, grid_wor
 def test_a_whole_mobile_number_finds_its_resident(client, grid_worker):
     client.force_login(grid_worker)
 
-    found = client.get(reverse("resident_search"), {"q": "13912345678"})
+    found = client.post(reverse("resident_search"), {"q": "13912345678"})
 
     assert "王秀英" in found.content.decode()

@@ -59,6 +59,7 @@ class ResidentSerializer(serializers.ModelSerializer):
     id_number = MaskedIdNumberField()
     phone = MaskedPhoneField()
     age = serializers.IntegerField(read_only=True)
+    birth_date = serializers.SerializerMethodField()
     care_groups = serializers.SerializerMethodField()
     address = serializers.CharField(source="household.address", read_only=True)
 
@@ -82,6 +83,12 @@ class ResidentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_birth_date(self, resident: Resident) -> str | None:
+        # Null for roles that see the ID masked: the birth date is the masked digits.
+        value = policy_for(_viewer(self)).birth_date(resident)
+        return value.isoformat() if value is not None else None
+
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_care_groups(self, resident: Resident) -> list[str]:
         # The sheet labels (独居老人, 孕妇, ...): data, the same in every UI language.
@@ -90,9 +97,16 @@ class ResidentSerializer(serializers.ModelSerializer):
 
 
 class ResidentDetailSerializer(ResidentSerializer):
+    health_notes = serializers.SerializerMethodField()
+
     class Meta(ResidentSerializer.Meta):
         fields = [*ResidentSerializer.Meta.fields, "health_notes"]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_health_notes(self, resident: Resident) -> str | None:
+        # Null for roles that may not read them (see the policy's role table).
+        return policy_for(_viewer(self)).health_notes(resident)
 
 
 class HouseholdResidentSerializer(ResidentSerializer):

@@ -23,12 +23,14 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from frontline.audit.services import client_ip
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
 from frontline.core.errors import NotFound as DomainNotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
+from frontline.core.ratelimit import RateLimited
 from frontline.people.models import CARE_GROUP_LABELS, Household, Resident
-from frontline.people.queries import search_residents
+from frontline.people.queries import household_for, resident_for, resident_search_for
 from frontline.people.stats import census_stats
 from frontline.territory.models import Grid, Level, Region
 from frontline.territory.queries import grid_household_counts, natural_order
@@ -39,7 +41,9 @@ from . import serializers as s
 
 def exception_handler(exc, context):
     """Domain errors become JSON `{"detail": ...}` with the status they mean."""
-    if isinstance(exc, DomainNotFound):
+    if isinstance(exc, RateLimited):
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
+    elif isinstance(exc, DomainNotFound):
         exc = exceptions.NotFound(exc.message)
     elif isinstance(exc, DomainPermissionDenied):
         exc = exceptions.PermissionDenied(exc.message)
@@ -93,6 +97,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 ERRORS = {401: ErrorSerializer, 404: ErrorSerializer}
+SEARCH_ERRORS = {**ERRORS, 400: ErrorSerializer, 429: ErrorSerializer}
 REGION_PARAM = OpenApiParameter(
     "region",
     str,
@@ -238,16 +243,27 @@ class HouseholdDetail(ApiView, RetrieveAPIView):
 
     def get_object(self):
         households = Household.objects.select_related("building").prefetch_related(
-            Prefetch("residents", queryset=Resident.objects.prefetch_related("care_groups"))
+            Prefetch(
+                "residents",
+                queryset=Resident.objects.prefetch_related("care_groups").order_by("id"),
+            )
         )
-        return access_by_id(households, self.request.user, self.kwargs["pk"])
+        return household_for(
+            self.request.user,
+            self.kwargs["pk"],
+            queryset=households,
+            channel="api",
+            ip=client_ip(self.request),
+        )
 
 
 @extend_schema(
     summary=gettext_lazy("Search residents"),
     description=gettext_lazy(
-        "`q` is a name (or part of one), the last four digits of a phone, or a whole ID "
-        "number. Without `q`, every resident in the jurisdiction (or under `region`)."
+        "`q` is a name (or part of one), the last four digits of a phone, a whole mobile "
+        "number or a whole ID number. A role that sees phones or ID numbers masked may not "
+        "search by them (400). Searches are limited per account and minute (429). Without "
+        "`q`, every resident in the jurisdiction (or under `region`)."
     ),
     parameters=[
         OpenApiParameter(
@@ -257,21 +273,27 @@ class HouseholdDetail(ApiView, RetrieveAPIView):
         ),
         REGION_PARAM,
     ],
-    responses={200: s.ResidentSerializer(many=True), **ERRORS},
+    responses={200: s.ResidentSerializer(many=True), **SEARCH_ERRORS},
 )
 class ResidentList(ApiView, ListAPIView):
     serializer_class = s.ResidentSerializer
 
     def get_queryset(self):
-        residents = (
-            Resident.objects.visible_to(self.request.user)
-            .select_related("household__building")
-            .prefetch_related("care_groups")
+        region = self.requested_region()
+        residents = resident_search_for(
+            self.request.user,
+            self.request.query_params.get("q", ""),
+            channel="api",
+            ip=client_ip(self.request),
         )
-        if (region := self.requested_region()) is not None:
+        if region is not None:
             residents = residents.within(region)
-        residents = search_residents(residents, self.request.query_params.get("q", ""))
-        return residents.order_by("household_id", "birth_date", "id")
+        # Not by birth date: the order would rank people whose birth dates are hidden.
+        return (
+            residents.select_related("household__building")
+            .prefetch_related("care_groups")
+            .order_by("household_id", "id")
+        )
 
 
 @extend_schema(
@@ -284,7 +306,13 @@ class ResidentDetail(ApiView, RetrieveAPIView):
         residents = Resident.objects.select_related("household__building").prefetch_related(
             "care_groups"
         )
-        return access_by_id(residents, self.request.user, self.kwargs["pk"])
+        return resident_for(
+            self.request.user,
+            self.kwargs["pk"],
+            queryset=residents,
+            channel="api",
+            ip=client_ip(self.request),
+        )
 
 
 def _grids():

@@ -1,23 +1,191 @@
-"""Reads over residents shared by the pages and the API."""
+"""Reads over households and residents shared by the pages and the API.
+
+Reads of personal data are audited here, in the one place that serves them, so that the
+page and the API cannot differ on what leaves a trace.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import re
+from typing import Any
 
-from .models import Resident
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from frontline.accounts.policy import Action, policy_for
+from frontline.audit.models import AuditAction
+from frontline.audit.services import audit_record
+from frontline.core.access import access_by_id
+from frontline.core.errors import DomainError
+from frontline.core.masking import mask_id_number, mask_phone
+from frontline.core.ratelimit import rate_limit
+
+from .models import Household, Resident
+
+_SPACES = re.compile(r"\s+")
+_PHONE_TAIL = re.compile(r"^\d{4}$")
+_MOBILE = re.compile(r"^1\d{10}$")
+# A whole or nearly whole identifier: more digits than a phone's last four. Such a query
+# from a role that sees the identifier masked would answer "is this the number?".
+_IDENTIFIER = re.compile(r"^\d{5,}[\dXx]?$")
+_ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
+
+
+class SearchRefused(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="search_refused")
+
+
+def _kind(text: str) -> str:
+    if _PHONE_TAIL.match(text):
+        return "phone_tail"
+    if _MOBILE.match(text):
+        return "mobile"
+    if _ID_NUMBER.match(text):
+        return "id_number"
+    if _IDENTIFIER.match(text):
+        return "digits"
+    return "name"
+
+
+def check_search(user: Any, text: str) -> str:
+    """Refuse a query that a role could use to confirm a hidden identifier.
+
+    A role that sees ID numbers masked may not search by an ID number (or any run of
+    digits longer than a phone's last four: a partial ID narrows just as well); one that
+    sees phones masked may not search by a whole phone. Both keep the name and the last
+    four digits, which is what the masked forms show anyway.
+    """
+    policy = policy_for(user)
+    kind = _kind(text)
+    if kind == "mobile" and not policy.sees_full_phone:
+        raise SearchRefused(
+            _(
+                "Your role sees phone numbers masked, so it cannot search by a whole phone "
+                "number. Search by name or by the last four digits."
+            )
+        )
+    if kind == "id_number" and not policy.sees_full_id:
+        raise SearchRefused(
+            _(
+                "Your role sees ID numbers masked, so it cannot search by ID number. "
+                "Search by name or by the last four digits of a phone."
+            )
+        )
+    if kind == "digits" and not (policy.sees_full_id and policy.sees_full_phone):
+        raise SearchRefused(
+            _(
+                "Search by name, by the last four digits of a phone, or (where your role "
+                "allows) by a whole phone or ID number."
+            )
+        )
+    return kind
+
+
+def masked_query(text: str) -> str:
+    """The query as the audit trail keeps it: identifiers masked, names as typed."""
+    kind = _kind(text)
+    if kind == "id_number":
+        return mask_id_number(text.upper())
+    if kind == "mobile":
+        return mask_phone(text)
+    if kind == "digits":
+        return "*" * len(text)
+    return text
+
+
+def normalise_query(text: str) -> str:
+    return _SPACES.sub("", text or "")
 
 
 def search_residents(queryset: QuerySet[Resident], text: str) -> QuerySet[Resident]:
-    """What people say at a gate: a name, the last four digits of a phone, an ID number."""
-    text = text.strip()
+    """What people say at a gate: a name, the last four digits of a phone, an ID number.
+
+    Callers go through `resident_search_for`, which checks the role and the rate first.
+    """
+    text = normalise_query(text)
     if not text:
         return queryset
-    if len(text) == 4 and text.isdigit():
+    kind = _kind(text)
+    if kind == "phone_tail":
         return queryset.filter(phone_tail=text)
-    if len(text) == 11 and text.isdigit():
+    if kind == "mobile":
         # A whole mobile number, as people read it off a list.
         return queryset.filter(phone=text)
-    if len(text) == 18 and text[:17].isdigit():
+    if kind == "id_number":
         # The check digit X is written in either case; the database holds it upper-case.
         return queryset.filter(id_number=text.upper())
+    if kind == "digits":
+        return queryset.none()
     return queryset.filter(Q(name__contains=text))
+
+
+def resident_search_for(
+    user: Any, text: str, *, channel: str, ip: str | None = None
+) -> QuerySet[Resident]:
+    """Residents in the user's jurisdiction matching `text`: refused for a query that
+    would confirm a hidden identifier, limited in rate per account, and audited."""
+    text = normalise_query(text)
+    residents = Resident.objects.visible_to(user)
+    if not text:
+        return residents
+    check_search(user, text)
+    rate_limit(
+        scope="search",
+        key=getattr(user, "pk", None),
+        limit=settings.FRONTLINE_SEARCH_PER_MINUTE,
+    )
+    audit_record(
+        actor=user,
+        action=AuditAction.SEARCH,
+        object_type="resident",
+        region=policy_for(user).jurisdiction,
+        detail={"query": masked_query(text), "channel": channel},
+        ip=ip,
+    )
+    return search_residents(residents, text)
+
+
+def _shown(user: Any) -> dict[str, bool]:
+    policy = policy_for(user)
+    return {
+        "full_id": policy.can(Action.SEE_FULL_ID),
+        "full_phone": policy.can(Action.SEE_FULL_PHONE),
+    }
+
+
+def household_for(
+    user: Any, pk: Any, *, queryset: QuerySet[Household] | None = None, channel: str, ip=None
+) -> Household:
+    """One household in the user's jurisdiction (else 404), its viewing audited."""
+    qs = queryset if queryset is not None else Household.objects.select_related("building")
+    household = access_by_id(qs, user, pk)
+    audit_record(
+        actor=user,
+        action=AuditAction.VIEW_HOUSEHOLD,
+        object_type="household",
+        object_id=household.pk,
+        region=household.building,
+        detail={"channel": channel, **_shown(user)},
+        ip=ip,
+    )
+    return household
+
+
+def resident_for(
+    user: Any, pk: Any, *, queryset: QuerySet[Resident] | None = None, channel: str, ip=None
+) -> Resident:
+    """One resident in the user's jurisdiction (else 404), its viewing audited."""
+    qs = queryset if queryset is not None else Resident.objects.select_related("household")
+    resident = access_by_id(qs, user, pk)
+    audit_record(
+        actor=user,
+        action=AuditAction.VIEW_RESIDENT,
+        object_type="resident",
+        object_id=resident.pk,
+        region=resident.building_id and resident.household.building,
+        detail={"channel": channel, **_shown(user)},
+        ip=ip,
+    )
+    return resident

@@ -19,17 +19,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from frontline.accounts.policy import policy_for
+from frontline.audit.services import client_ip
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
+from frontline.core.ratelimit import RateLimited
 from frontline.territory.models import Region
 from frontline.territory.services import jurisdiction_of
 from frontline.territory.views import breadcrumb
 
 from .census import export_census, import_census, write_template
 from .forms import CensusUploadForm, ResidentSearchForm
-from .models import Household, Resident
-from .queries import search_residents
+from .queries import household_for, resident_search_for
 
 SEARCH_PAGE_SIZE = 20
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,7 +38,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @login_required
 def household_detail(request, pk: int):
-    household = access_by_id(Household.objects.select_related("building"), request.user, pk)
+    household = household_for(request.user, pk, channel="page", ip=client_ip(request))
     residents = household.residents.prefetch_related("care_groups").order_by("birth_date", "pk")
     return render(
         request,
@@ -53,19 +54,31 @@ def household_detail(request, pk: int):
 
 @login_required
 def resident_search(request):
-    form = ResidentSearchForm(request.GET)
-    text = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    # POST, not GET: a query may be an ID or phone number, and a GET would write it into
+    # the URL, the browser's history and the server's access log.
+    form = ResidentSearchForm(request.POST if request.method == "POST" else None)
+    text = form.cleaned_data["q"].strip() if form.is_bound and form.is_valid() else ""
     page = None
+    refusal = None
+    status = 200
     # An empty box lists nobody, so a glance at the page does not dump the jurisdiction.
     if text:
-        residents = (
-            search_residents(Resident.objects.visible_to(request.user), text)
-            .select_related("household__building")
-            .order_by("name", "pk")
-        )
-        page = Paginator(residents, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+        try:
+            residents = (
+                resident_search_for(request.user, text, channel="page", ip=client_ip(request))
+                .select_related("household__building")
+                .order_by("name", "pk")
+            )
+        except RateLimited as exc:
+            refusal, status = exc.message, 429
+        except DomainError as exc:
+            refusal, status = exc.message, 400
+        else:
+            page = Paginator(residents, SEARCH_PAGE_SIZE).get_page(request.POST.get("page"))
     template = "people/_search_results.html" if request.htmx else "people/resident_search.html"
-    return render(request, template, {"form": form, "page": page})
+    context = {"form": form, "page": page, "refusal": refusal, "query": text}
+    # htmx swaps only 2xx answers by default: a refusal is shown in place with 200 there.
+    return render(request, template, context, status=200 if request.htmx else status)
 
 
 # --- census import -----------------------------------------------------------------------
