@@ -27,6 +27,12 @@ def masked_phone(value: str, user) -> str:
 
 
 @register.filter
+def health_notes_for(resident, user) -> str:
+    """The resident's health notes if the viewer's role may read them, else nothing."""
+    return policy_for(user).health_notes(resident) or ""
+
+
+@register.filter
 def yes_no_unknown(value: bool | None) -> str:
     """是/否/未知: a census cell left empty is unknown, not no."""
     if value is None:
