@@ -135,6 +135,13 @@ ROUTES = {
         "outsider",
         "clean",
     ),
+    # A grid worker may not reveal full IDs at all; outside_staff may, but not here.
+    "resident_reveal": (
+        "post",
+        lambda w: reverse("resident_reveal", args=[w["resident"].pk]),
+        "outside_staff",
+        404,
+    ),
     "census_import": ("get", lambda w: reverse("census_import"), "outsider", 403),
     "census_import_commit": (
         "post",

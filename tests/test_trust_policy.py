@@ -129,17 +129,25 @@ def test_policy_answers_the_table(person, wang, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_household_page_shows_what_the_table_says(person, wang, role):
-    html = _page(person(role), reverse("household_detail", args=[wang.household_id])).content
-    html = html.decode()
+    user = person(role)
+    html = _page(user, reverse("household_detail", args=[wang.household_id])).content.decode()
     expected = MATRIX[role]
     assert "王秀英" in html  # everyone here may view her
-    assert (WANG_ID in html) == expected["full_id"]
+    # The page shows every ID masked; the roles that may see it in full reveal it on
+    # request (a POST, audited) and the others are refused.
+    assert WANG_ID not in html and "341502********002X" in html
+    reveal = reverse("resident_reveal", args=[wang.pk])
+    assert (reveal in html) == expected["full_id"]
+    client = Client()
+    client.force_login(user)
+    revealed = client.post(reveal, headers={"HX-Request": "true"})
+    assert revealed.status_code == (200 if expected["full_id"] else 403)
+    assert (WANG_ID in revealed.content.decode()) == expected["full_id"]
     assert (WANG_PHONE in html) == expected["full_phone"]
     assert (NOTES in html) == expected["health_notes"]
     # Never the birth date's digits beside a masked ID: that would be the ID again.
     if not expected["full_id"]:
         assert "19410302" not in html and "1941-03-02" not in html
-        assert "341502********002X" in html
     if not expected["full_phone"]:
         assert "139****5678" in html
 
@@ -286,6 +294,21 @@ def test_reads_of_people_leave_a_trace(person, wang):
     # The query is kept masked: the trail is not a second copy of the phone book.
     assert events[3].detail["query"] == "139****5678"
     assert WANG_PHONE not in str([e.detail for e in events])
+
+
+def test_a_reveal_is_audited_and_an_outsider_cannot_reveal(person, wang, outsider):
+    staff = person("community_staff")
+    client = Client()
+    client.force_login(staff)
+    client.post(reverse("resident_reveal", args=[wang.pk]))
+    event = AuditEvent.objects.get(action=AuditAction.REVEAL)
+    assert (event.actor_name, event.object_id) == ("community_staff", str(wang.pk))
+    assert event.detail["field"] == "id_number"
+    # A GET reveals nothing (a link prefetched by a browser must not read a number).
+    assert client.get(reverse("resident_reveal", args=[wang.pk])).status_code == 405
+    other = Client()
+    other.force_login(outsider)
+    assert other.post(reverse("resident_reveal", args=[wang.pk])).status_code == 403
 
 
 def test_an_outsider_refused_leaves_no_view_event(lu_an, outsider, wang):

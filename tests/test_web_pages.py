@@ -302,13 +302,19 @@ def test_masking_differs_between_community_staff_and_volunteer(
 
     client.login(username="community_staff", password=PASSWORD)
     staff_html = client.get(url).content.decode()
-    assert resident.id_number in staff_html
+    # The ID is masked on the page for everyone; staff may reveal it (audited).
+    assert resident.id_number not in staff_html
+    assert reverse("resident_reveal", args=[resident.pk]) in staff_html
+    revealed = client.post(reverse("resident_reveal", args=[resident.pk]))
+    assert resident.id_number in revealed.content.decode()
     assert resident.phone in staff_html
     assert household.phone in staff_html
 
     client.login(username="volunteer", password=PASSWORD)
     volunteer_html = client.get(url).content.decode()
     assert resident.id_number not in volunteer_html
+    assert reverse("resident_reveal", args=[resident.pk]) not in volunteer_html
+    assert client.post(reverse("resident_reveal", args=[resident.pk])).status_code == 403
     assert resident.id_number[:6] + "********" + resident.id_number[-4:] in volunteer_html
     assert resident.phone not in volunteer_html
     assert "139****5678" in volunteer_html

@@ -155,6 +155,27 @@ def _shown(user: Any) -> dict[str, bool]:
     }
 
 
+def resident_reveal(user: Any, pk: Any, *, channel: str, ip=None) -> Resident:
+    """A resident whose full ID number the user asked to see: allowed for the roles that
+    see ID numbers in full, inside the jurisdiction, and every reveal is audited.
+
+    Pages show every ID masked until asked, so that a screen at a gate or on a desk shows
+    no full number by default, and the trail says whose number was read by whom.
+    """
+    policy_for(user).require(Action.SEE_FULL_ID)
+    resident = access_by_id(Resident.objects.select_related("household__building"), user, pk)
+    audit_record(
+        actor=user,
+        action=AuditAction.REVEAL,
+        object_type="resident",
+        object_id=resident.pk,
+        region=resident.household.building,
+        detail={"field": "id_number", "channel": channel},
+        ip=ip,
+    )
+    return resident
+
+
 def household_for(
     user: Any, pk: Any, *, queryset: QuerySet[Household] | None = None, channel: str, ip=None
 ) -> Household:

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("residents/", views.resident_search, name="resident_search"),
+    path("residents/<int:pk>/reveal/", views.resident_reveal, name="resident_reveal"),
     path("census/import/", views.census_import, name="census_import"),
     path(
         "census/import/<str:token>/commit/",

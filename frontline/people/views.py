@@ -31,6 +31,7 @@ from frontline.territory.views import breadcrumb
 from .census import export_census, import_census, write_template
 from .forms import CensusUploadForm, ResidentSearchForm
 from .queries import household_for, resident_search_for
+from .queries import resident_reveal as resident_reveal_for
 
 SEARCH_PAGE_SIZE = 20
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,7 +40,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @login_required
 def household_detail(request, pk: int):
     household = household_for(request.user, pk, channel="page", ip=client_ip(request))
-    residents = household.residents.prefetch_related("care_groups").order_by("birth_date", "pk")
+    residents = _members(household)
     return render(
         request,
         "people/household_detail.html",
@@ -50,6 +51,31 @@ def household_detail(request, pk: int):
             + [(household.building, True)],
         },
     )
+
+
+@login_required
+@require_POST
+def resident_reveal(request, pk: int):
+    """The full ID number of one resident, on request (POST: it leaves a trace)."""
+    resident = resident_reveal_for(request.user, pk, channel="page", ip=client_ip(request))
+    if request.htmx:
+        return render(request, "people/_revealed_id.html", {"resident": resident})
+    household = resident.household
+    return render(
+        request,
+        "people/household_detail.html",
+        {
+            "household": household,
+            "residents": _members(household),
+            "revealed": resident.pk,
+            "breadcrumb": breadcrumb(household.building, request.user)
+            + [(household.building, True)],
+        },
+    )
+
+
+def _members(household):
+    return household.residents.prefetch_related("care_groups").order_by("birth_date", "pk")
 
 
 @login_required

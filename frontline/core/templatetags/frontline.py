@@ -10,6 +10,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from frontline.accounts.policy import policy_for
+from frontline.core.masking import mask_id_number
 from frontline.people.labels import CARE_GROUP_BY_LABEL
 from frontline.people.models import CareGroup
 
@@ -19,6 +20,12 @@ register = template.Library()
 @register.filter
 def masked_id(value: str, user) -> str:
     return policy_for(user).id_number(value or "")
+
+
+@register.filter
+def id_masked(value: str) -> str:
+    """Masked whoever looks: the pages show full numbers only on request (see reveal)."""
+    return mask_id_number(value or "")
 
 
 @register.filter
