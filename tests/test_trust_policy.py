@@ -106,7 +106,9 @@ def _page(user: User, url: str, **kwargs):
 
 def _api(user: User, url: str):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_token(user=user)}")
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {user_token(user=user)}", HTTP_ACCEPT_LANGUAGE="en"
+    )
     return client.get(url)
 
 
