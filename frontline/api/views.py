@@ -30,7 +30,12 @@ from frontline.core.errors import NotFound as DomainNotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.core.ratelimit import RateLimited
 from frontline.people.models import CARE_GROUP_LABELS, Household, Resident
-from frontline.people.queries import household_for, resident_for, resident_search_for
+from frontline.people.queries import (
+    household_for,
+    households_for,
+    resident_for,
+    resident_search_for,
+)
 from frontline.people.stats import census_stats
 from frontline.territory.models import Grid, Level, Region
 from frontline.territory.queries import grid_household_counts, natural_order
@@ -227,7 +232,9 @@ class HouseholdList(ApiView, ListAPIView):
     serializer_class = s.HouseholdSerializer
 
     def get_queryset(self):
-        households = Household.objects.visible_to(self.request.user).select_related("building")
+        households = households_for(
+            self.request.user, channel="api", ip=client_ip(self.request)
+        ).select_related("building")
         if (region := self.requested_region()) is not None:
             households = households.within(region)
         # The order of the (building, unit, room) unique index: pages come off the index.

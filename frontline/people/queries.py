@@ -128,14 +128,14 @@ def resident_search_for(
     would confirm a hidden identifier, limited in rate per account, and audited."""
     text = normalise_query(text)
     residents = Resident.objects.visible_to(user)
-    if not text:
-        return residents
-    check_search(user, text)
-    rate_limit(
-        scope="search",
-        key=getattr(user, "pk", None),
-        limit=settings.FRONTLINE_SEARCH_PER_MINUTE,
-    )
+    if text:
+        check_search(user, text)
+        rate_limit(
+            scope="search",
+            key=getattr(user, "pk", None),
+            limit=settings.FRONTLINE_SEARCH_PER_MINUTE,
+        )
+    # A listing without a query is a bulk read of personal data: it leaves a trace too.
     audit_record(
         actor=user,
         action=AuditAction.SEARCH,
@@ -144,7 +144,21 @@ def resident_search_for(
         detail={"query": masked_query(text), "channel": channel},
         ip=ip,
     )
-    return search_residents(residents, text)
+    return search_residents(residents, text) if text else residents
+
+
+def households_for(user: Any, *, channel: str, ip=None) -> QuerySet[Household]:
+    """The households in the user's jurisdiction, as a list a client reads (audited:
+    a household carries its contact phone)."""
+    audit_record(
+        actor=user,
+        action=AuditAction.SEARCH,
+        object_type="household",
+        region=policy_for(user).jurisdiction,
+        detail={"query": "", "channel": channel},
+        ip=ip,
+    )
+    return Household.objects.visible_to(user)
 
 
 def _shown(user: Any) -> dict[str, bool]:
