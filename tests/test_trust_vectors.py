@@ -101,3 +101,16 @@ def test_a_household_with_members_both_away_and_not(db):
     assert household.lived_in  # someone is at home
     stats = census_stats(Region.objects.get(path="裕安区/城南镇/陡步河社区/安康小区"))
     assert (stats["households"], stats["residents"], stats["away"]) == (1, 2, 1)
+
+
+def test_contains_path_takes_whole_names(db):
+    from frontline.accounts.policy import policy_for
+    from frontline.accounts.services import user_create
+
+    f.region("裕安区/城南镇")
+    staff = user_create(username="s", role="township_staff", region=f.region("裕安区/城南"))
+    policy = policy_for(staff)
+    assert policy.contains_path("裕安区/城南/城南社区/南苑/1栋")
+    assert policy.contains_path("裕安区/城南")
+    assert not policy.contains_path("裕安区/城南镇/城南社区")
+    assert not policy.contains_path("裕安区")

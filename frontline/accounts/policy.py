@@ -168,6 +168,19 @@ class Policy:
 
         return getattr(target, f"{LEVEL_FIELDS[home.level]}_id", None) == home.pk
 
+    def contains_path(self, path: str) -> bool:
+        """Whether a region path ("裕安区/城南镇/...") lies inside, whether or not the
+        region exists yet (a census row may create it). Whole names only: 城南 does not
+        contain 城南镇."""
+        home = self.jurisdiction
+        if home is None:
+            return False
+        from frontline.territory.models import Level
+
+        if home.level == Level.CITY:
+            return True
+        return f"{path.strip('/')}/".startswith(f"{home.path}/")
+
     def region_by_path(self, path: str) -> Region:
         """The region at `path` if it is inside; else NotFound, worded like a bad path.
 
