@@ -128,6 +128,12 @@ ROUTES = {
     # "王": the name's first character, so that a leak shows the full name (a search box
     # echoes its own query, which is no leak).
     "resident_search": ("get", lambda w: reverse("resident_search") + "?q=王", "outsider", "clean"),
+    "resident_transfer": (
+        "get",
+        lambda w: reverse("resident_transfer", args=[w["resident"].pk]),
+        "outside_staff",
+        404,
+    ),
     "census_import": ("get", lambda w: reverse("census_import"), "outsider", 403),
     "census_import_commit": (
         "post",
@@ -167,6 +173,12 @@ ROUTES = {
         "get",
         lambda w: reverse("api:resident-detail", args=[w["resident"].pk]),
         "outsider",
+        404,
+    ),
+    "api:resident-transfer": (
+        "post",
+        lambda w: reverse("api:resident-transfer", args=[w["resident"].pk]),
+        "outside_staff",
         404,
     ),
     "api:grid-list": ("get", lambda w: reverse("api:grid-list"), "outsider", "clean"),

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from frontline.accounts.acting import acting_user
 from frontline.accounts.policy import Action, policy_for
@@ -12,9 +12,12 @@ from frontline.territory.services import region_by_path
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Export the census of a region in the import template (.xlsx or .csv by extension)."
-    )
+    # A property, not gettext_lazy: argparse's help formatter needs a real str.
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        return _(
+            "Export the census of a region in the import template (.xlsx or .csv by extension)."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("-o", "--output", type=Path, required=True)
