@@ -142,6 +142,12 @@ ROUTES = {
         "outside_staff",
         404,
     ),
+    "resident_transfer": (
+        "get",
+        lambda w: reverse("resident_transfer", args=[w["resident"].pk]),
+        "outside_staff",
+        404,
+    ),
     "census_import": ("get", lambda w: reverse("census_import"), "outsider", 403),
     "census_import_commit": (
         "post",
@@ -181,6 +187,12 @@ ROUTES = {
         "get",
         lambda w: reverse("api:resident-detail", args=[w["resident"].pk]),
         "outsider",
+        404,
+    ),
+    "api:resident-transfer": (
+        "post",
+        lambda w: reverse("api:resident-transfer", args=[w["resident"].pk]),
+        "outside_staff",
         404,
     ),
     "api:grid-list": ("get", lambda w: reverse("api:grid-list"), "outsider", "clean"),

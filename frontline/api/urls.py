@@ -14,6 +14,11 @@ urlpatterns = [
     path("households/<int:pk>", views.HouseholdDetail.as_view(), name="household-detail"),
     path("residents", views.ResidentList.as_view(), name="resident-list"),
     path("residents/<int:pk>", views.ResidentDetail.as_view(), name="resident-detail"),
+    path(
+        "residents/<int:pk>/transfer",
+        views.ResidentTransfer.as_view(),
+        name="resident-transfer",
+    ),
     path("grids", views.GridList.as_view(), name="grid-list"),
     path("grids/<int:pk>", views.GridDetail.as_view(), name="grid-detail"),
     # The schema and its docs are public: they describe the API, not anybody's data.

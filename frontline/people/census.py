@@ -33,6 +33,7 @@ from frontline.territory.services import PATH_SEPARATOR, region_ensure_path
 from .idnumber import InvalidIdNumber, parse_id_number
 from .labels import CARE_GROUP_BY_LABEL, CARE_GROUP_LABELS, CENSUS_COLUMNS
 from .models import Household, Resident, ResidentCareGroup
+from .sheetsafe import escape_quote, neutralise_cell, unneutralise_cell
 
 REGION_COLUMNS = CENSUS_COLUMNS[:5]
 REQUIRED_COLUMNS = {
@@ -185,7 +186,9 @@ def _csv_encoding(stream: IO[bytes]) -> str:
 
 def _cell_text(value: Any) -> str:
     if type(value) is str:
-        return value.strip()
+        text = value.strip()
+        # The quote test inline: this runs for every cell of a million-row sheet.
+        return unneutralise_cell(text) if text[:1] == "'" else text
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -817,21 +820,43 @@ def _progress_bar(enabled: bool) -> Callable[..., None]:
     return update
 
 
-def export_census(*, region: Region, target: Path | str | IO[bytes], fmt: str, actor=None) -> int:
+def export_census(
+    *,
+    region: Region,
+    target: Path | str | IO[bytes],
+    fmt: str,
+    actor=None,
+    ip: str | None = None,
+) -> int:
     """Write every resident under `region` in the import template; returns the row count.
 
     Export then import changes nothing: same columns, same cell formats, IDs as text (in
     full, which is why only the roles allowed to see full ID numbers may export). With an
-    actor, the region must lie in the actor's jurisdiction.
+    actor, the region must lie in the actor's jurisdiction; without one it is the system
+    (a command run without `--as`). Every export is audited, with the region, the format
+    and the number of rows: a file of a whole district's people has left the platform.
+    Every cell is text (see `sheetsafe`): nothing a resident's record holds can run as a
+    formula in the clerk's spreadsheet program.
     """
+    from frontline.audit.models import AuditAction
+    from frontline.audit.services import audit_record
+
     if fmt not in {"csv", "xlsx"}:
         raise ValueError(f"unknown export format {fmt!r}")
     if actor is not None:
         policy_for(actor).require(Action.EXPORT_CENSUS, region)
     rows = _export_rows(region)
-    if fmt == "csv":
-        return _write_csv(rows, target)
-    return _write_xlsx(rows, target)
+    count = _write_csv(rows, target) if fmt == "csv" else _write_xlsx(rows, target)
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        object_type="region",
+        object_id=region.pk,
+        region=region,
+        detail={"format": fmt, "rows": count},
+        ip=ip,
+    )
+    return count
 
 
 def _export_rows(region: Region) -> Iterator[list[str]]:
@@ -898,7 +923,7 @@ def _write_csv(rows: Iterator[list[str]], target: Path | str | IO[bytes]) -> int
         writer.writerow(CENSUS_COLUMNS)
         count = 0
         for row in rows:
-            writer.writerow(row)
+            writer.writerow([neutralise_cell(cell) for cell in row])
             count += 1
         text.flush()
     finally:
@@ -918,15 +943,23 @@ def _write_xlsx(rows: Iterator[list[str]], target: Path | str | IO[bytes]) -> in
     id_index = CENSUS_COLUMNS.index("身份证号")
     count = 0
     for row in rows:
-        cells: list[Any] = list(row)
+        cells: list[Any] = []
+        for value in row:
+            # XML cannot carry control characters at all (openpyxl refuses them and the
+            # whole export failed); the import refuses them, so only old rows hold any.
+            cell = WriteOnlyCell(sheet, value=escape_quote(_XML_ILLEGAL.sub("", value)))
+            # A string, never a formula: openpyxl makes `=...` a formula by itself.
+            cell.data_type = "s"
+            cells.append(cell)
         # Text format, so that whoever opens and saves the sheet keeps all 18 digits.
-        cell = WriteOnlyCell(sheet, value=row[id_index])
-        cell.number_format = "@"
-        cells[id_index] = cell
+        cells[id_index].number_format = "@"
         sheet.append(cells)
         count += 1
     workbook.save(target)
     return count
+
+
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # Columns people type digits into that are not numbers: formatted as text in the sheets we

@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import transfer_views, views
 
 urlpatterns = [
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("residents/", views.resident_search, name="resident_search"),
     path("residents/<int:pk>/reveal/", views.resident_reveal, name="resident_reveal"),
+    path(
+        "residents/<int:pk>/transfer/",
+        transfer_views.resident_transfer_page,
+        name="resident_transfer",
+    ),
     path("census/import/", views.census_import, name="census_import"),
     path(
         "census/import/<str:token>/commit/",

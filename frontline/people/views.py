@@ -22,6 +22,7 @@ from frontline.accounts.policy import policy_for
 from frontline.audit.services import client_ip
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
+from frontline.core.errors import NotFound as DomainNotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.core.ratelimit import RateLimited
 from frontline.territory.models import Region
@@ -257,10 +258,17 @@ def census_export(request):
     # seekable target to write its zip directory. FileResponse closes it when sent.
     target = tempfile.TemporaryFile()  # noqa: SIM115
     try:
-        export_census(region=region, target=target, fmt=fmt, actor=request.user)
+        export_census(
+            region=region, target=target, fmt=fmt, actor=request.user, ip=client_ip(request)
+        )
     except DomainPermissionDenied:
         target.close()
         raise PermissionDenied from None
+    except DomainNotFound:
+        # The policy's answer for a region outside: a 404 like any object outside, never
+        # the 500 an uncaught domain error was.
+        target.close()
+        raise Http404 from None
     target.seek(0)
     content_type = XLSX_TYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
     return FileResponse(
