@@ -22,6 +22,7 @@ from frontline.accounts.policy import policy_for
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
+from frontline.core.files import purge_stale_uploads
 from frontline.territory.models import Region
 from frontline.territory.services import jurisdiction_of
 from frontline.territory.views import breadcrumb
@@ -107,6 +108,8 @@ def _run_import(path: Path, *, filename: str, user, dry_run: bool):
 @login_required
 def census_import(request):
     _require_import(request.user)
+    if request.method == "POST":
+        purge_stale_uploads()
     form = CensusUploadForm(request.POST or None, request.FILES or None)
     if request.method != "POST" or not form.is_valid():
         return render(request, "people/census_import.html", {"form": form})
