@@ -71,8 +71,10 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
+    # Tells the password-change hook that this is a new account, not a change.
     user._password_is_new = True  # type: ignore[attr-defined]
     user.save()
+    del user._password_is_new  # type: ignore[attr-defined]
     return user
 
 
@@ -99,8 +101,8 @@ def user_deactivate(*, user: User, actor: Any = None, ip: str | None = None) -> 
 
 # --- API tokens ------------------------------------------------------------------------------
 #
-# A key is 32 random bytes (URL-safe text); the database keeps its SHA-256 and its first
-# characters. SHA-256 without salt or stretching is right here: the key is random, not a
+# A key is 24 random bytes in hex (no "-" for a shell or argparse to misread); the
+# database keeps its SHA-256 and its first characters. SHA-256 without salt or stretching is right here: the key is random, not a
 # password a person chose, so there is nothing to guess from the hash.
 
 TOKEN_PREFIX_LENGTH = 8
@@ -127,7 +129,7 @@ def token_issue(
     days = settings.API_TOKEN_DAYS if days is None else days
     if days < 1:
         raise DomainError(_("A token must be valid for at least one day."))
-    key = secrets.token_urlsafe(32)
+    key = secrets.token_hex(24)
     token = ApiToken.objects.create(
         user=user,
         name=name.strip()[:100],
@@ -166,7 +168,7 @@ def token_revoke_by_prefix(
 ) -> ApiToken:
     """Revoke the one token of `user` whose key starts with `prefix`."""
     wanted = prefix.strip().rstrip("…")[:TOKEN_PREFIX_LENGTH]
-    # Compared in Python too: SQLite's LIKE ignores case, and keys are case-sensitive.
+    # Compared in Python too: SQLite's LIKE ignores case.
     candidates = user.api_tokens.filter(revoked_at__isnull=True, prefix__startswith=wanted)
     matches = [t for t in candidates if wanted and t.prefix.startswith(wanted)]
     if not matches:
