@@ -17,7 +17,9 @@ def _needs_tables(command: str) -> bool:
     from django.core.management import get_commands
 
     app = get_commands().get(command)
-    return isinstance(app, str) and (app.startswith("frontline") or command in _NEEDS_TABLES)
+    if not isinstance(app, str):
+        return False
+    return app.startswith("frontline") or app == "axes" or command in _NEEDS_TABLES
 
 
 def _pending_migrations() -> tuple[bool, bool]:

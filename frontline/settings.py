@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "frontline.core.middleware.ForwardedForMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files are answered here, above the no-store middleware: they stay cacheable.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -280,6 +281,9 @@ if HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # Only announces eligibility; being on browsers' preload lists is a separate request.
     SECURE_HSTS_PRELOAD = True
+# How many reverse proxies stand in front of the app: the client's address is then taken
+# from X-Forwarded-For (ForwardedForMiddleware), for the lockout and the audit trail.
+FRONTLINE_PROXY_COUNT = _env_int("FRONTLINE_PROXY_COUNT", 0)
 CSRF_TRUSTED_ORIGINS = [
     origin.strip()
     for origin in os.environ.get("FRONTLINE_CSRF_TRUSTED_ORIGINS", "").split(",")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -27,7 +27,7 @@ from frontline.accounts.services import user_token
 from frontline.core.files import purge_stale_uploads
 from frontline.people.census import CENSUS_COLUMNS
 
-from .conftest import ANKANG
+from .conftest import ANKANG, PASSWORD
 
 SCRIPT = Path(sys.executable).with_name("frontline")
 PACKAGE = Path(frontline.__file__).parent
@@ -353,3 +353,46 @@ def test_settings_keep_the_data_folder_setting(settings):
     # The data folder holds the database: the checks above rely on it.
     assert Path(settings.DATA_DIR).is_dir()
     assert ANKANG
+
+
+# --- the client's address behind a proxy ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "seen"),
+    [
+        (0, "203.0.113.5", "127.0.0.1"),
+        (1, "203.0.113.5", "203.0.113.5"),
+        # A client that sends its own X-Forwarded-For cannot choose its address.
+        (1, "1.2.3.4, 203.0.113.5", "203.0.113.5"),
+        (2, "1.2.3.4, 203.0.113.5, 10.0.0.2", "203.0.113.5"),
+        (2, "203.0.113.5", "127.0.0.1"),
+    ],
+)
+def test_the_client_address_behind_proxies(settings, proxies, forwarded, seen):
+    from frontline.core.middleware import ForwardedForMiddleware
+
+    settings.FRONTLINE_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="127.0.0.1")
+    ForwardedForMiddleware(lambda r: None)(request)
+    assert request.META["REMOTE_ADDR"] == seen
+
+
+def test_behind_a_proxy_one_client_is_locked_not_everybody(settings, grid_worker, volunteer):
+    from frontline.audit.models import AuditEvent
+
+    # Each Client builds its middleware on its first request, reading the count then.
+    settings.FRONTLINE_PROXY_COUNT = 1
+    for n in range(10):
+        Client(REMOTE_ADDR="10.0.0.1").post(
+            reverse("login"),
+            {"username": f"guess{n}", "password": "wrong-password-1"},
+            HTTP_X_FORWARDED_FOR="198.51.100.1",
+        )
+    response = Client(REMOTE_ADDR="10.0.0.1").post(
+        reverse("login"),
+        {"username": "volunteer", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.2",
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="sign_in").get().ip == "198.51.100.2"
