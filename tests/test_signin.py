@@ -482,3 +482,10 @@ def test_activity_is_written_to_the_session_at_most_once_a_minute(grid_worker):
         client.get(reverse("home"))
         assert client.session[SessionExpiryMiddleware.SEEN] == seen + 61
     assert timezone.is_aware(START)
+
+
+def test_the_plain_text_token_table_of_drf_is_gone(db):
+    from django.db import connection
+
+    assert "authtoken_token" not in connection.introspection.table_names()
+    assert "accounts_apitoken" in connection.introspection.table_names()
