@@ -83,6 +83,17 @@ def test_nine_bad_passwords_do_not_lock(grid_worker):
     assert sign_in(client, "grid_worker", PASSWORD).status_code == 302
 
 
+def test_a_successful_sign_in_starts_the_count_again(grid_worker):
+    client = Client()
+    for _ in range(9):
+        sign_in(client, "grid_worker", WRONG)
+    assert sign_in(client, "grid_worker", PASSWORD).status_code == 302
+    client.post(reverse("logout"))
+    for _ in range(9):
+        assert sign_in(client, "grid_worker", WRONG).status_code == 200
+    assert sign_in(client, "grid_worker", PASSWORD).status_code == 302
+
+
 def test_the_lockout_page_is_translated(grid_worker):
     client = Client()
     client.cookies["django_language"] = "en"
