@@ -2,11 +2,14 @@
 
 Everything that differs between a laptop demo and a city deployment comes from the
 environment: DATABASE_URL (sqlite:///PATH or postgres://...), FRONTLINE_DATA_DIR,
-FRONTLINE_SECRET_KEY, FRONTLINE_DEBUG, FRONTLINE_ALLOWED_HOSTS, FRONTLINE_CITY.
+FRONTLINE_SECRET_KEY, FRONTLINE_DEBUG, FRONTLINE_ALLOWED_HOSTS, FRONTLINE_CITY, and the
+sign-in and deployment settings of the "Trust" block below.
 """
 
 import os
 import secrets
+import stat
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +18,28 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 
+# --- Trust: files -------------------------------------------------------------------------
+# The database (and its -wal/-shm), uploaded sheets and exports hold a city's ID numbers:
+# everything this process creates is readable by its owner only (files 0600, folders
+# 0700). Settings are imported first by every entry point (CLI, WSGI, tests), so the umask
+# is set here, before any file is opened.
+os.umask(0o077)
+
 # The embedded database, the secret key and uploaded sheets live in one data folder,
 # so that a demo never writes into the installed package.
 DATA_DIR = Path(os.environ.get("FRONTLINE_DATA_DIR", Path.cwd() / "data")).resolve()
+
+
+def _private_data_dir() -> None:
+    # A folder made before the umask (an older version, a hand-made ./data) is closed too.
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = DATA_DIR.stat().st_mode
+    # Never a shared folder such as /tmp (sticky): closing it would break the machine.
+    if mode & 0o077 and not mode & stat.S_ISVTX and DATA_DIR.stat().st_uid == os.getuid():
+        DATA_DIR.chmod(0o700)
+
+
+_private_data_dir()
 
 
 def _secret_key() -> str:
@@ -52,7 +74,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -62,20 +83,31 @@ INSTALLED_APPS = [
     "frontline.people",
     "frontline.api",
     "frontline.audit",
+    # Last, so that its checks and signals see every app above.
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    "frontline.core.middleware.ForwardedForMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files are answered here, above the no-store middleware: they stay cacheable.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "frontline.core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "frontline.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "frontline.core.middleware.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "frontline.core.http.DomainErrorMiddleware",
+    "frontline.core.middleware.PermissionDeniedMiddleware",
+    # Last: it turns a lockout flagged during the view into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "frontline.urls"
@@ -131,9 +163,6 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -163,8 +192,6 @@ UPLOAD_DIR = DATA_DIR / "uploads"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
@@ -192,4 +219,92 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+
+# --- Trust: sign-in, passwords, sessions ---------------------------------------------------
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+# Every password-based sign-in (the sign-in page, the admin's) goes through axes first.
+AUTHENTICATION_BACKENDS = [
+    "frontline.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Validates nothing: Django calls its password_changed() after every password change,
+    # whichever path made it (the page, `frontline changepassword`, the admin, a shell).
+    {"NAME": "frontline.accounts.passwords.RevokeTokensOnPasswordChange"},
+]
+
+# An account, and separately an address, is locked after this many failed sign-ins.
+AXES_FAILURE_LIMIT = _env_int("FRONTLINE_LOCKOUT_ATTEMPTS", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=_env_int("FRONTLINE_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts during a lockout do not prolong it: the page promises a time, and keeps it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "frontline.accounts.views.lockout_response"
+AXES_VERBOSE = False
+# The audit trail records sign-ins; axes' own access log would be a second copy.
+AXES_DISABLE_ACCESS_LOG = True
+
+API_TOKEN_DAYS = _env_int("FRONTLINE_TOKEN_DAYS", 30)
+
+# Absolute lifetime (the cookie's age and a check on the sign-in time) and idle timeout.
+SESSION_ABSOLUTE_SECONDS = _env_int("FRONTLINE_SESSION_HOURS", 12) * 3600
+SESSION_IDLE_SECONDS = _env_int("FRONTLINE_SESSION_IDLE_MINUTES", 120) * 60
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False
+
+# --- Trust: deployment -----------------------------------------------------------------------
+
+# Behind a TLS-terminating proxy: secure cookies, HSTS, redirect to https, and trust the
+# proxy's X-Forwarded-Proto (the proxy must set it; it must not pass a client's through).
+HTTPS = os.environ.get("FRONTLINE_HTTPS", "") == "1"
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Only announces eligibility; being on browsers' preload lists is a separate request.
+    SECURE_HSTS_PRELOAD = True
+# How many reverse proxies stand in front of the app: the client's address is then taken
+# from X-Forwarded-For (ForwardedForMiddleware), for the lockout and the audit trail.
+FRONTLINE_PROXY_COUNT = _env_int("FRONTLINE_PROXY_COUNT", 0)
+CSRF_TRUSTED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get("FRONTLINE_CSRF_TRUSTED_ORIGINS", "").split(",")
+    if origin.strip()
+]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# No inline script or style anywhere: a script injected into a page does not run.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
 }

@@ -13,9 +13,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
-from rest_framework.authtoken.models import Token
 
-from frontline.accounts.models import User
+from frontline.accounts.models import ApiToken, User
+from frontline.accounts.services import token_hash
 from frontline.api.auth import BearerTokenAuthentication
 from frontline.people.stats import census_stats
 from frontline.territory.services import city, region_by_path
@@ -89,11 +89,13 @@ def test_adduser_refuses_a_taken_username(grid_worker):
 # --- token ------------------------------------------------------------------------------
 
 
-def test_token_prints_the_same_token_each_time(grid_worker):
+def test_token_prints_a_new_token_each_time_and_stores_only_its_hash(grid_worker):
     first = run("token", "grid_worker").strip()
-    assert first == Token.objects.get(user=grid_worker).key
-    assert run("token", "grid_worker").strip() == first
-    assert Token.objects.filter(user=grid_worker).count() == 1
+    second = run("token", "grid_worker").strip()
+    assert first != second
+    stored = ApiToken.objects.filter(user=grid_worker)
+    assert sorted(t.key_hash for t in stored) == sorted([token_hash(first), token_hash(second)])
+    assert all(first not in (t.key_hash, t.prefix) for t in stored)
 
 
 def test_token_refuses_an_unknown_or_deactivated_account(grid_worker):
@@ -103,7 +105,7 @@ def test_token_refuses_an_unknown_or_deactivated_account(grid_worker):
     grid_worker.save()
     with pytest.raises(CommandError, match="deactivated"):
         run("token", "grid_worker")
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 # --- stats ------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from django.contrib.admin import site as admin_site
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from frontline.accounts.services import user_create, user_token
+from frontline.accounts.models import User
+from frontline.accounts.services import token_issue, user_create, user_token
 from frontline.people.census import CENSUS_COLUMNS
 from frontline.people.models import Household, Resident
 from frontline.territory.models import Region
@@ -209,7 +210,23 @@ ROUTES = {
     "api:schema": ("get", lambda w: reverse("api:schema"), "anonymous", 200),
     "api:docs": ("get", lambda w: reverse("api:docs"), "anonymous", 200),
     "api:no-such-route": ("get", lambda w: "/api/v1/households/x", "outsider", 404),
+    # One's own account: the pages show only the signed-in person's things.
+    "password_change": ("get", lambda w: reverse("password_change"), "outsider", "clean"),
+    "token_list": ("get", lambda w: reverse("token_list"), "outsider", "clean"),
+    # Somebody else's token: a 404, as if it did not exist.
+    "token_revoke": (
+        "post",
+        lambda w: reverse("token_revoke", args=[_insiders_token().pk]),
+        "outsider",
+        404,
+    ),
 }
+
+
+def _insiders_token():
+    token, _key = token_issue(user=User.objects.get(username="community_staff"))
+    return token
+
 
 # Routes whose data is confined: an anonymous caller must be sent to log in (web) or get a
 # 401/403 (API) before anything else is looked at.

@@ -1,17 +1,25 @@
-"""Creating accounts and their API tokens."""
+"""Creating accounts, changing passwords, and issuing and revoking API tokens."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
-from frontline.core.errors import DomainError
+from frontline.audit.models import AuditAction
+from frontline.audit.services import audit_record
+from frontline.core.errors import DomainError, NotFound
 from frontline.territory.models import Level, Region
 
-from .models import Role, User
+from .models import ApiToken, Role, User
 
 # The highest level an account of each role may be scoped to, and the lowest. A grid
 # worker's jurisdiction is a compound (or a community for a community grid), never a
@@ -63,10 +71,153 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
+    # Tells the password-change hook that this is a new account, not a change.
+    user._password_is_new = True  # type: ignore[attr-defined]
     user.save()
+    del user._password_is_new  # type: ignore[attr-defined]
     return user
 
 
+def password_change(*, user: User, password: str, actor: Any = None, ip: str | None = None) -> User:
+    """Validate and set a password. Saving it revokes the account's API tokens and is
+    audited (see `passwords.RevokeTokensOnPasswordChange`), with `actor` as who did it."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages)) from exc
+    user.set_password(password)
+    user._password_changed_by = (actor, ip)  # type: ignore[attr-defined]
+    user.save(update_fields=["password"])
+    return user
+
+
+def user_deactivate(*, user: User, actor: Any = None, ip: str | None = None) -> User:
+    """Deactivate an account: it can no longer sign in, and its API tokens are revoked."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    tokens_revoke_all(user=user, reason="deactivated", actor=actor, ip=ip)
+    return user
+
+
+# --- API tokens ------------------------------------------------------------------------------
+#
+# A key is 24 random bytes in hex (no "-" for a shell or argparse to misread); the
+# database keeps its SHA-256 and its first characters. SHA-256 without salt or stretching is right here: the key is random, not a
+# password a person chose, so there is nothing to guess from the hash.
+
+TOKEN_PREFIX_LENGTH = 8
+
+
+def token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def token_issue(
+    *,
+    user: User,
+    name: str = "",
+    days: int | None = None,
+    actor: Any = None,
+    ip: str | None = None,
+) -> tuple[ApiToken, str]:
+    """Issue a token; returns it and its key, which is never stored and cannot be shown
+    again."""
+    if not user.is_active:
+        raise DomainError(
+            _("The account “%(username)s” is deactivated.") % {"username": user.username}
+        )
+    days = settings.API_TOKEN_DAYS if days is None else days
+    if days < 1:
+        raise DomainError(_("A token must be valid for at least one day."))
+    key = secrets.token_hex(24)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip()[:100],
+        key_hash=token_hash(key),
+        prefix=key[:TOKEN_PREFIX_LENGTH],
+        expires=timezone.now() + dt.timedelta(days=days),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.TOKEN_CREATE,
+        object_type="api_token",
+        object_id=token.pk,
+        detail={"account": user.username, "prefix": token.prefix, "expires": str(token.expires)},
+        ip=ip,
+    )
+    return token, key
+
+
+def token_revoke(*, token: ApiToken, actor: Any = None, ip: str | None = None) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.TOKEN_REVOKE,
+            object_type="api_token",
+            object_id=token.pk,
+            detail={"account": token.user.username, "prefix": token.prefix},
+            ip=ip,
+        )
+    return token
+
+
+def token_revoke_by_prefix(
+    *, user: User, prefix: str, actor: Any = None, ip: str | None = None
+) -> ApiToken:
+    """Revoke the one token of `user` whose key starts with `prefix`."""
+    wanted = prefix.strip().rstrip("…")[:TOKEN_PREFIX_LENGTH]
+    # Compared in Python too: SQLite's LIKE ignores case.
+    candidates = user.api_tokens.filter(revoked_at__isnull=True, prefix__startswith=wanted)
+    matches = [t for t in candidates if wanted and t.prefix.startswith(wanted)]
+    if not matches:
+        raise NotFound(
+            _("“%(username)s” has no token starting with “%(prefix)s”.")
+            % {"username": user.username, "prefix": prefix}
+        )
+    if len(matches) > 1:
+        raise DomainError(
+            _("Several tokens start with “%(prefix)s”; give more characters.") % {"prefix": prefix}
+        )
+    return token_revoke(token=matches[0], actor=actor, ip=ip)
+
+
+def tokens_revoke_all(*, user: User, reason: str, actor: Any = None, ip: str | None = None) -> int:
+    """Revoke every token of `user` still in force; audited one event per token."""
+    revoked = 0
+    for token in user.api_tokens.filter(revoked_at__isnull=True):
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.TOKEN_REVOKE,
+            object_type="api_token",
+            object_id=token.pk,
+            detail={"account": user.username, "prefix": token.prefix, "reason": reason},
+            ip=ip,
+        )
+        revoked += 1
+    return revoked
+
+
+def token_for_key(key: str) -> ApiToken | None:
+    """The token with this key, whatever its state (the caller says why it refuses)."""
+    if not key:
+        return None
+    return ApiToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
+
+
+def token_touch(*, token: ApiToken) -> None:
+    """Note the token's use, at most once a minute: one write per request would cost
+    every API call a write lock on SQLite."""
+    now = timezone.now()
+    if token.last_used is None or now - token.last_used > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+        token.last_used = now
+
+
 def user_token(*, user: User) -> str:
-    token, _created = Token.objects.get_or_create(user=user)
-    return token.key
+    """Issue a token with the default lifetime and return its key (the CLI and tests)."""
+    _token, key = token_issue(user=user)
+    return key

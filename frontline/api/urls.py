@@ -1,5 +1,7 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from . import views
 
@@ -28,9 +30,14 @@ urlpatterns = [
         SpectacularJSONAPIView.as_view(authentication_classes=[]),
         name="schema",
     ),
+    # The split view serves Swagger UI's start-up script from this same URL (?script=)
+    # instead of inline, so the Content-Security-Policy keeps script-src 'self'. The page
+    # and Swagger UI style themselves inline: that one page relaxes style-src, not script.
     re_path(
         r"^docs/?$",
-        SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=[]),
+        csp_update({"style-src": [UNSAFE_INLINE]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api:schema", authentication_classes=[])
+        ),
         name="docs",
     ),
     # Last: anything else under /api/v1/ is a JSON 404, not the HTML page a browser gets,

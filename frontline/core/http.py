@@ -1,15 +1,15 @@
-"""Domain errors that escape a page view become the status they mean, not a 500.
+"""A domain NotFound that escapes a page view is a 404 page, not a 500.
 
-Views catch the errors they can explain in place; anything else that a service raised
-as NotFound or PermissionDenied is a 404 or a 403 here, rendered by the usual templates.
+Views catch the errors they can explain in place; a service's NotFound (a row or a path
+outside the jurisdiction reads as one that does not exist) becomes the usual 404 page here.
+PermissionDenied is answered by `core.middleware.PermissionDeniedMiddleware`.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as HttpPermissionDenied
-from django.http import Http404
+from django.views.defaults import page_not_found
 
-from .errors import NotFound, PermissionDenied
+from .errors import NotFound
 
 
 class DomainErrorMiddleware:
@@ -21,7 +21,5 @@ class DomainErrorMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, NotFound):
-            raise Http404(exception.message) from exception
-        if isinstance(exception, PermissionDenied):
-            raise HttpPermissionDenied(exception.message) from exception
+            return page_not_found(request, exception)
         return None

@@ -24,6 +24,7 @@ from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
 from frontline.core.errors import NotFound as DomainNotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
+from frontline.core.files import purge_stale_uploads
 from frontline.core.ratelimit import RateLimited
 from frontline.territory.models import Region
 from frontline.territory.services import jurisdiction_of
@@ -147,6 +148,8 @@ def _run_import(path: Path, *, filename: str, user, dry_run: bool):
 @login_required
 def census_import(request):
     _require_import(request.user)
+    if request.method == "POST":
+        purge_stale_uploads()
     form = CensusUploadForm(request.POST or None, request.FILES or None)
     if request.method != "POST" or not form.is_valid():
         return render(request, "people/census_import.html", {"form": form})

@@ -16,6 +16,9 @@ def serve(command: BaseCommand, *, host: str, port: int, threads: int) -> None:
     # WhiteNoise serves from the installed packages but warns at start-up when the
     # collectstatic folder is missing; an empty one costs nothing and keeps the log clean.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    from frontline.core.files import purge_stale_uploads
+
+    purge_stale_uploads()
     from frontline.wsgi import application
 
     if not 0 < port < 65536:
