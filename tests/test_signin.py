@@ -292,7 +292,9 @@ def test_password_change_service_validates(grid_worker):
 
 
 def bearer(key):
-    return APIClient().get("/api/v1/stats", HTTP_AUTHORIZATION=f"Bearer {key}")
+    return APIClient().get(
+        "/api/v1/stats", HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
 
 def test_a_token_is_stored_as_its_hash_only(grid_worker):
