@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
+from frontline.audit.api import AuditList
+
 from . import views
 
 app_name = "api"
@@ -16,6 +18,7 @@ urlpatterns = [
     path("residents/<int:pk>", views.ResidentDetail.as_view(), name="resident-detail"),
     path("grids", views.GridList.as_view(), name="grid-list"),
     path("grids/<int:pk>", views.GridDetail.as_view(), name="grid-detail"),
+    path("audit", AuditList.as_view(), name="audit-list"),
     # The schema and its docs are public: they describe the API, not anybody's data.
     # No authentication either, so a stale token in a browser cannot lock the docs out.
     path(
