@@ -535,3 +535,19 @@ def test_admin_region_rename_is_audited_as_the_superuser_once(client, root):
     event = AuditEvent.objects.get(action=AuditAction.REGION_RENAME)
     assert event.actor_name == "root"
     assert event.detail["path"] == {"from": "裕安区/城南镇", "to": "裕安区/城南街道"}
+
+
+def test_cli_as_a_city_admin_reads_what_the_api_gives_them(city_admin, events):
+    rows = [json.loads(line) for line in _cli("--as", "city_admin", "--json").splitlines()]
+
+    assert rows == _api(city_admin).json()["results"]
+
+
+def test_since_a_date_starts_at_its_first_moment_in_the_server_time_zone(city_admin, lu_an):
+    midnight = timezone.make_aware(dt.datetime(2026, 3, 2))  # Asia/Shanghai
+    _backdated(midnight - dt.timedelta(seconds=1), action=AuditAction.EXPORT)
+    _backdated(midnight, action=AuditAction.IMPORT)
+
+    rows = _api(city_admin, since="2026-03-02", action="").json()["results"]
+
+    assert "import" in [r["action"] for r in rows] and "export" not in [r["action"] for r in rows]
