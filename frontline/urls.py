@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("frontline.accounts.urls")),
     path("", include("frontline.territory.urls")),
     path("", include("frontline.people.urls")),
+    path("", include("frontline.audit.urls")),
     path("", include("frontline.core.urls")),
 ]

@@ -163,6 +163,9 @@ ROUTES = {
         "outside_staff",
         404,
     ),
+    # The audit trail: city administrators only; a grid worker's role may not read it.
+    "audit_list": ("get", lambda w: reverse("audit_list"), "outsider", 403),
+    "api:audit-list": ("get", lambda w: reverse("api:audit-list"), "outsider", 403),
     "api:stats": ("get", lambda w: reverse("api:stats") + "?region=" + ANKANG, "outsider", 404),
     "api:region-list": ("get", lambda w: reverse("api:region-list"), "outsider", "clean"),
     "api:region-detail": (

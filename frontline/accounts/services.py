@@ -20,6 +20,7 @@ from frontline.core.errors import DomainError, NotFound
 from frontline.territory.models import Level, Region
 
 from .models import ApiToken, Role, User
+from .policy import forget_policy
 
 # The highest level an account of each role may be scoped to, and the lowest. A grid
 # worker's jurisdiction is a compound (or a community for a community grid), never a
@@ -36,6 +37,33 @@ ROLE_LEVELS: dict[str, tuple[int, int]] = {
 }
 
 
+def check_role_region(role: str, region: Region | None, *, superuser: bool = False) -> None:
+    """Refuse a role scoped to a region of the wrong level (the one rule for the CLI, the
+    services and the admin's account form). A superuser may have no role: it is then the
+    deployment's operator, confined only by the region it may have."""
+    if not role and superuser:
+        return
+    if not role:
+        raise DomainError(_("An account needs a role."))
+    if role not in Role.values:
+        raise DomainError(
+            _("Unknown role “%(role)s”; one of: %(roles)s")
+            % {"role": role, "roles": ", ".join(Role.values)}
+        )
+    if region is None:
+        raise DomainError(_("An account with a role needs a jurisdiction."))
+    high, low = ROLE_LEVELS[role]
+    if not high <= region.level <= low:
+        raise DomainError(
+            _("A %(role)s account cannot be scoped to %(region)s (%(level)s).")
+            % {
+                "role": Role(role).label,
+                "region": region,
+                "level": region.get_level_display(),
+            }
+        )
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -45,21 +73,14 @@ def user_create(
     password: str | None = None,
     full_name: str = "",
     phone: str = "",
+    actor: User | None = None,
+    ip: str | None = None,
 ) -> User:
+    """Create an account; `actor` is who does it (None: the system, e.g. `adduser`)."""
     username = username.strip()
     if not username:
         raise DomainError(_("A username is required."))
-    if role not in Role.values:
-        raise DomainError(
-            _("Unknown role “%(role)s”; one of: %(roles)s")
-            % {"role": role, "roles": ", ".join(Role.values)}
-        )
-    high, low = ROLE_LEVELS[role]
-    if not high <= region.level <= low:
-        raise DomainError(
-            _("A %(role)s account cannot be scoped to %(region)s (%(level)s).")
-            % {"role": role, "region": region, "level": region.get_level_display()}
-        )
+    check_role_region(role, region)
     if User.objects.filter(username=username).exists():
         raise DomainError(_("The username “%(username)s” is taken.") % {"username": username})
     user = User(username=username, role=role, region=region, first_name=full_name, phone=phone)
@@ -75,6 +96,82 @@ def user_create(
     user._password_is_new = True  # type: ignore[attr-defined]
     user.save()
     del user._password_is_new  # type: ignore[attr-defined]
+    audit_record(
+        actor=actor,
+        action=AuditAction.ACCOUNT_CREATE,
+        object_type="account",
+        object_id=user.pk,
+        region=region,
+        detail={"username": user.username, **_audited_state(user)},
+        ip=ip,
+    )
+    return user
+
+
+# Fields whose old and new values the trail keeps: who the account is and what it may do.
+# Personal details (names, e-mail, phone) are recorded as changed, without their values;
+# passwords never appear (they change through their own form and their own event).
+_AUDITED_VALUES = ("username", "role", "region", "is_active", "is_staff", "is_superuser")
+_AUDITED_NAMES = ("first_name", "last_name", "email", "phone")
+
+
+def _audited_state(user: User) -> dict[str, Any]:
+    region = user.region
+    return {
+        "role": user.role,
+        "region": region.display_path if region is not None else "",
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+    }
+
+
+@transaction.atomic
+def user_update(
+    *, user: User, actor: User | None = None, ip: str | None = None, **changes: Any
+) -> User:
+    """Change an account's fields (any of `_AUDITED_VALUES` and `_AUDITED_NAMES`), check
+    the role against the jurisdiction, save, and audit what changed with old → new."""
+    unknown = set(changes) - set(_AUDITED_VALUES) - set(_AUDITED_NAMES)
+    if unknown:
+        raise TypeError(f"user_update cannot change {sorted(unknown)}")
+    before = {"username": user.username, **_audited_state(user)}
+    for name, value in changes.items():
+        setattr(user, name, value)
+    if "username" in changes:
+        user.username = (user.username or "").strip()
+        if not user.username:
+            raise DomainError(_("A username is required."))
+        taken = User.objects.filter(username=user.username).exclude(pk=user.pk)
+        if taken.exists():
+            raise DomainError(
+                _("The username “%(username)s” is taken.") % {"username": user.username}
+            )
+    check_role_region(user.role, user.region, superuser=user.is_superuser)
+    after = {"username": user.username, **_audited_state(user)}
+    diff: dict[str, Any] = {
+        name: {"from": before[name], "to": after[name]}
+        for name in before
+        if before[name] != after[name]
+    }
+    named = sorted(name for name in _AUDITED_NAMES if name in changes)
+    if named:
+        diff["changed"] = named
+    user.save(update_fields=list(changes) or None)
+    if before["is_active"] and not after["is_active"]:
+        # A deactivated account's tokens die with it, not only while it stays inactive.
+        tokens_revoke_all(user=user, reason="deactivated", actor=actor, ip=ip)
+    if diff:
+        forget_policy(user)
+        audit_record(
+            actor=actor,
+            action=AuditAction.ACCOUNT_CHANGE,
+            object_type="account",
+            object_id=user.pk,
+            region=user.region,
+            detail={"username": user.username, **diff},
+            ip=ip,
+        )
     return user
 
 

@@ -3,6 +3,8 @@ from csp.decorators import csp_update
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
+from frontline.audit.api import AuditList
+
 from . import views
 
 app_name = "api"
@@ -23,6 +25,7 @@ urlpatterns = [
     ),
     path("grids", views.GridList.as_view(), name="grid-list"),
     path("grids/<int:pk>", views.GridDetail.as_view(), name="grid-detail"),
+    path("audit", AuditList.as_view(), name="audit-list"),
     # The schema and its docs are public: they describe the API, not anybody's data.
     # No authentication either, so a stale token in a browser cannot lock the docs out.
     path(

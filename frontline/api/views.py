@@ -88,6 +88,7 @@ class ApiRoot(APIView):
             "households": "api:household-list",
             "residents": "api:resident-list",
             "grids": "api:grid-list",
+            "audit": "api:audit-list",
             "schema": "api:schema",
             "docs": "api:docs",
         }

@@ -2,7 +2,9 @@
 
 Append-only. Rows are written by `frontline.audit.services.audit_record` from the
 services, one INSERT each, and never changed or removed by the app: the model refuses
-saves of existing rows and deletes, and the queryset refuses bulk updates and deletes.
+saves of existing rows and deletes, the queryset refuses bulk updates and deletes, and
+database triggers (`triggers.py`, installed by migration 0002) refuse UPDATE and DELETE
+from any client, raw SQL included.
 """
 
 from __future__ import annotations
@@ -36,6 +38,26 @@ class AuditAction(models.TextChoices):
 
 
 class AuditQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AuditQuerySet:
+        """The events `user` may read, as the jurisdiction policy says.
+
+        READ_AUDIT with a city-wide jurisdiction reads everything (sign-ins carry no
+        region); a narrower jurisdiction (a superuser scoped to a district) reads the
+        events about places inside it; everybody else reads nothing.
+        """
+        from frontline.accounts.policy import Action, policy_for
+        from frontline.territory.models import Level
+
+        policy = policy_for(user)
+        home = policy.jurisdiction
+        if home is None or not policy.can(Action.READ_AUDIT):
+            return self.none()
+        if home.level == Level.CITY:
+            return self.all()
+        return self.filter(
+            models.Q(region=home.path) | models.Q(region__startswith=home.path + "/")
+        )
+
     def update(self, **kwargs):
         raise TypeError("the audit trail is append-only")
 
@@ -46,9 +68,12 @@ class AuditQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     # The account, and its username as it was: the row outlives a renamed or removed one.
+    # DO_NOTHING and no constraint: deleting an account must not UPDATE its events
+    # (SET_NULL would, and the database refuses any UPDATE here); `actor_name` keeps who
+    # it was, and `actor_id` may then point at no row.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        models.SET_NULL,
+        models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",

@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from frontline.audit.services import client_ip
 from frontline.core.errors import DomainError
 
 from . import services
@@ -23,14 +24,14 @@ class _DryRun(Exception):
     pass
 
 
-def _apply_region(original: Region | None, data: dict) -> Region:
+def _apply_region(original: Region | None, data: dict, *, actor=None, ip=None) -> Region:
     if original is None:
         return services.region_create(parent=data["parent"], name=data["name"], kind=data["kind"])
     region = Region.objects.get(pk=original.pk)
     if data["parent"] != region.parent:
-        region = services.region_move(region=region, new_parent=data["parent"])
+        region = services.region_move(region=region, new_parent=data["parent"], actor=actor, ip=ip)
     if data["name"] != region.name:
-        region = services.region_rename(region=region, name=data["name"])
+        region = services.region_rename(region=region, name=data["name"], actor=actor, ip=ip)
     if data["kind"] != region.kind:
         region.kind = data["kind"]
         region.save(update_fields=["kind"])
@@ -70,7 +71,12 @@ class RegionAdmin(admin.ModelAdmin):
     ordering = ("path",)
 
     def save_model(self, request, obj, form, change):
-        saved = _apply_region(form.instance if change else None, form.cleaned_data)
+        saved = _apply_region(
+            form.instance if change else None,
+            form.cleaned_data,
+            actor=request.user,
+            ip=client_ip(request),
+        )
         obj.pk = saved.pk
         obj.refresh_from_db()
 

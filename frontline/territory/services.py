@@ -10,6 +10,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
+from frontline.audit.models import AuditAction
+from frontline.audit.services import audit_record
 from frontline.core.errors import DomainError, NotFound
 
 from .models import (
@@ -142,7 +144,8 @@ def region_ensure_path(
 
 
 @transaction.atomic
-def region_rename(*, region: Region, name: str) -> Region:
+def region_rename(*, region: Region, name: str, actor=None, ip: str | None = None) -> Region:
+    """Rename a region; every path under it follows. `actor`: who (None: the system)."""
     name = _validate_name(name)
     if name == region.name:
         return region
@@ -156,11 +159,12 @@ def region_rename(*, region: Region, name: str) -> Region:
     region.kind = kind_for(name, region.level) or region.kind
     region.save(update_fields=["name", "kind"])
     region.refresh_from_db(fields=["path"])
+    _audit_region(AuditAction.REGION_RENAME, region, old_path, actor=actor, ip=ip)
     return region
 
 
 @transaction.atomic
-def region_move(*, region: Region, new_parent: Region) -> Region:
+def region_move(*, region: Region, new_parent: Region, actor=None, ip: str | None = None) -> Region:
     """Move a subtree under another parent of the same level as the old one.
 
     Every fact under the subtree (households, residents, grids, ...) is re-stamped with its
@@ -185,7 +189,20 @@ def region_move(*, region: Region, new_parent: Region) -> Region:
     Region.objects.filter(pk=region.pk).update(parent=new_parent)
     _rewrite_paths(region, old_path, new_path)
     region.refresh_from_db()
+    _audit_region(AuditAction.REGION_MOVE, region, old_path, actor=actor, ip=ip)
     return region
+
+
+def _audit_region(action: AuditAction, region: Region, old_path: str, *, actor, ip) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="region",
+        object_id=region.pk,
+        region=region,
+        detail={"path": {"from": old_path, "to": region.path}},
+        ip=ip,
+    )
 
 
 def _rewrite_paths(region: Region, old_path: str, new_path: str) -> None:
