@@ -17,7 +17,16 @@ def test_root_lists_every_route_to_anybody(db):
 
     assert response.status_code == 200
     routes = response.json()
-    assert set(routes) == {"stats", "regions", "households", "residents", "grids", "schema", "docs"}
+    assert set(routes) == {
+        "stats",
+        "regions",
+        "households",
+        "residents",
+        "grids",
+        "visits",
+        "schema",
+        "docs",
+    }
     assert routes["households"] == "http://testserver/api/v1/households"
     assert routes["stats"].endswith(reverse("api:stats"))
 

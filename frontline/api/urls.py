@@ -15,6 +15,7 @@ urlpatterns = [
     path("residents", views.ResidentList.as_view(), name="resident-list"),
     path("residents/<int:pk>", views.ResidentDetail.as_view(), name="resident-detail"),
     path("grids", views.GridList.as_view(), name="grid-list"),
+    path("visits", views.VisitList.as_view(), name="visit-list"),
     path("grids/<int:pk>", views.GridDetail.as_view(), name="grid-detail"),
     # The schema and its docs are public: they describe the API, not anybody's data.
     # No authentication either, so a stale token in a browser cannot lock the docs out.

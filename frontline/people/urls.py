@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_field
 
 urlpatterns = [
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
@@ -14,4 +14,7 @@ urlpatterns = [
     ),
     path("census/template.xlsx", views.census_template, name="census_template"),
     path("census/export/", views.census_export, name="census_export"),
+    path("worklists/<slug:kind>/", views_field.worklist, name="worklist"),
+    path("households/<int:pk>/visits/", views_field.visit_create, name="visit_create"),
+    path("visits/", views_field.visit_progress, name="visit_progress"),
 ]

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from frontline.core.access import access_by_id
 from frontline.people.models import Household
 from frontline.people.stats import census_stats
+from frontline.people.worklists import Scope, worklist_counts
 
 from .models import LEVEL_FIELDS, Grid, GridMember, Level, Region
 from .queries import grid_household_counts, natural_order, natural_sorted
@@ -83,6 +84,8 @@ def region_detail(request, pk: int):
             "region": region,
             "breadcrumb": breadcrumb(region, request.user),
             "stats": census_stats(region),
+            "extra": worklist_counts(Scope(region=region)),
+            "scope_query": f"region={region.pk}",
             "children": children,
             "children_page": page,
             "households": households,

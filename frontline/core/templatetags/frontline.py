@@ -63,3 +63,28 @@ def care_group(value: str) -> str:
     if code in CareGroup.values:
         return str(CareGroup(code).label)
     return value
+
+
+@register.filter
+def care_group_code(value: str) -> str:
+    """The code of a care group named by its Chinese sheet label (for worklist URLs)."""
+    return CARE_GROUP_BY_LABEL.get(value, value)
+
+
+@register.filter
+def staff_phone(value: str, user) -> str:
+    """A grid member's phone as the viewer sees it (see Policy.staff_phone)."""
+    return policy_for(user).staff_phone(value or "")
+
+
+@register.filter
+def dial(value: str, user) -> str:
+    """The number a call button may carry for this viewer, or "" (see Policy.dial)."""
+    return policy_for(user).dial(value or "")
+
+
+@register.simple_tag
+def visit_purposes() -> list[tuple[str, str]]:
+    from frontline.people.models import Visit
+
+    return list(Visit.Purpose.choices)
