@@ -175,6 +175,12 @@ ROUTES = {
         "outsider",
         404,
     ),
+    "roster": (
+        "get",
+        lambda w: reverse("roster") + f"?region={w['region'].pk}&format=xlsx",
+        "outside_staff",
+        404,
+    ),
     "api:stats": ("get", lambda w: reverse("api:stats") + "?region=" + ANKANG, "outsider", 404),
     "api:region-list": ("get", lambda w: reverse("api:region-list"), "outsider", "clean"),
     "api:region-detail": (

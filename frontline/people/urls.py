@@ -17,4 +17,5 @@ urlpatterns = [
     path("worklists/<slug:kind>/", views_field.worklist, name="worklist"),
     path("households/<int:pk>/visits/", views_field.visit_create, name="visit_create"),
     path("visits/", views_field.visit_progress, name="visit_progress"),
+    path("rosters/", views_field.roster, name="roster"),
 ]

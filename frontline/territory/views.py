@@ -9,9 +9,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import Length
 from django.shortcuts import render
+from django.utils import timezone
 
 from frontline.core.access import access_by_id
+from frontline.people.labels import CARE_GROUP_LABELS
 from frontline.people.models import Household
+from frontline.people.roomchart import room_chart
 from frontline.people.stats import census_stats
 from frontline.people.worklists import Scope, worklist_counts
 
@@ -69,7 +72,9 @@ def breadcrumb(region: Region, user) -> list[tuple[Region, bool]]:
 def region_detail(request, pk: int):
     region = access_by_id(Region.objects.all(), request.user, pk)
     households = None
+    chart = None
     if region.level == Level.BUILDING:
+        chart = room_chart(region, timezone.localdate())
         households = Paginator(
             Household.objects.within(region).order_by(
                 Length("unit"), "unit", Length("room"), "room", "pk"
@@ -89,6 +94,8 @@ def region_detail(request, pk: int):
             "children": children,
             "children_page": page,
             "households": households,
+            "chart": chart,
+            "chart_groups": list(CARE_GROUP_LABELS),
         },
     )
 

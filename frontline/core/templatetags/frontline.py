@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from frontline.accounts.policy import policy_for
 from frontline.core.masking import mask_id_number
-from frontline.people.labels import CARE_GROUP_BY_LABEL
+from frontline.people.labels import CARE_GROUP_BY_LABEL, CARE_GROUP_LABELS
 from frontline.people.models import CareGroup
 
 register = template.Library()
@@ -88,3 +88,13 @@ def visit_purposes() -> list[tuple[str, str]]:
     from frontline.people.models import Visit
 
     return list(Visit.Purpose.choices)
+
+
+# One character per care group for the room chart's cells, from the Chinese label: 独 孕 婴
+# 残 透 低 五 特 are what a worker reads off the paper charts; the legend names them.
+_MARKS = {code: label[0] for code, label in CARE_GROUP_LABELS.items()}
+
+
+@register.filter
+def care_group_mark(code: str) -> str:
+    return _MARKS.get(code, "?")
