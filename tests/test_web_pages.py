@@ -138,7 +138,7 @@ def test_static_stylesheet_is_served_locally(client, db):
 # --- home -----------------------------------------------------------------------------
 
 
-def test_home_shows_the_jurisdiction_figures_and_children(as_user, town_staff):
+def test_home_shows_the_jurisdiction_figures_not_the_region_page(as_user, town_staff):
     response = as_user(town_staff).get(reverse("home"))
     assert response.status_code == 200
     stats = response.context["stats"]
@@ -146,13 +146,11 @@ def test_home_shows_the_jurisdiction_figures_and_children(as_user, town_staff):
     assert stats["residents"] == 4
     assert stats["party_members"] == 1
     assert stats["care_groups"]["独居老人"] == 1
-    rows = {
-        row.region.name: (row.households, row.residents) for row in response.context["children"]
-    }
-    assert rows == {"陡步河社区": (2, 3), "城南社区": (1, 1)}
+    # The places under the jurisdiction are the region page's, one tap away; the home
+    # page does not repeat them (issue 6: not near-duplicates).
+    assert "children" not in response.context
     html = response.content.decode()
-    for child in Region.objects.filter(parent=town_staff.region):
-        assert reverse("region_detail", args=[child.pk]) in html
+    assert reverse("region_detail", args=[town_staff.region_id]) in html
     assert "丽景苑" not in html
 
 
@@ -173,8 +171,8 @@ def test_home_query_count_does_not_grow_with_children(
         f.resident(hh, f"居民{n}", birth=born(n))
     client = as_user(town_staff)
     # session, user, census figures (8), today's visits (2), empty households and
-    # nobody to call (2), children page (count + rows), grouped counts.
-    with django_assert_num_queries(17):
+    # nobody to call (2), the account's grids, the header's region.
+    with django_assert_num_queries(16):
         assert client.get(reverse("home")).status_code == 200
 
 

@@ -286,6 +286,11 @@ class Policy:
         return A.MANAGE_ACCOUNTS in self.actions
 
     @property
+    def sees_staff_phones(self) -> bool:
+        """Grid members' phones in full (see staff_phone)."""
+        return A.VIEW in self.actions
+
+    @property
     def may_record_visit(self) -> bool:
         return A.RECORD_VISIT in self.actions
 

@@ -206,3 +206,23 @@ def call_target(policy: Any, resident: Resident) -> CallTarget | None:
 
 def group_labels(resident: Resident) -> list[str]:
     return [CARE_GROUP_LABELS[m.group] for m in resident.care_groups.all()]
+
+
+def grid_figures(grid: Grid) -> dict[str, Any]:
+    """A grid point's own figures, each the count of a worklist: five grouped queries."""
+    from django.db.models import Count
+
+    scope = Scope(region=grid.region, grid=grid)
+    households = scope.apply(Household.objects.all())
+    by_group = dict(
+        scope.apply(ResidentCareGroup.objects.all())
+        .values_list("group")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {
+        "households": households.count(),
+        "cannot_order_online": households.filter(online_members=0).count(),
+        "no_contact": residents_in(scope, NO_CONTACT).count(),
+        "care_groups": [(code, by_group.get(code, 0)) for code in CARE_GROUP_LABELS],
+    }
