@@ -531,3 +531,32 @@ def test_a_whole_mobile_number_finds_its_resident(client, grid_worker):
     found = client.post(reverse("resident_search"), {"q": "13912345678"})
 
     assert "王秀英" in found.content.decode()
+
+
+def test_grid_list_is_a_tree_with_a_filter(as_user, community_staff, grids):
+    response = as_user(community_staff).get(reverse("grid_list"))
+
+    tree = response.context["tree"]
+    assert [n.grid.name for n in tree] == ["陡步河社区网格"]
+    assert [n.grid.name for n in tree[0].children] == ["安康小区1号网格点"]
+    assert 'id="grid-tree"' in response.content.decode()
+
+    filtered = as_user(community_staff).get(reverse("grid_list") + "?q=网格点")
+    assert filtered.context["tree"] is None
+    assert [g.name for g in filtered.context["page"].object_list] == ["安康小区1号网格点"]
+
+
+def test_breadcrumbs_end_at_the_current_page(as_user, community_staff, grids, lu_an):
+    client = as_user(community_staff)
+    building = region(f"{ANKANG}/1栋")
+
+    for url, current in (
+        (reverse("region_detail", args=[building.pk]), "1栋"),
+        (reverse("household_detail", args=[lu_an["ankang"][0].pk]), "101室"),
+        (reverse("grid_detail", args=[grids["point"].pk]), "安康小区1号网格点"),
+    ):
+        body = client.get(url).content.decode()
+        crumbs = body[
+            body.index('class="crumbs"') : body.index("</nav>", body.index('class="crumbs"'))
+        ]
+        assert crumbs.rstrip().endswith(f'<span aria-current="page">{current}</span>'), crumbs

@@ -113,15 +113,43 @@ def _with_coverage_in_order(grid: Grid) -> Grid:
     return grid
 
 
+# The whole visible tree on one page: a city has about a hundred grids, and a tree cut
+# into pages would lose its branches.
+GRID_TREE_LIMIT = 1000
+
+
+@dataclass
+class GridNode:
+    grid: Grid
+    children: list[GridNode]
+
+
+def grid_tree(grids: list[Grid]) -> list[GridNode]:
+    """District → township → community → grid point, from an already-fetched list. A grid
+    whose parent is not in the list (outside the viewer's jurisdiction) is a root."""
+    nodes = {g.pk: GridNode(g, []) for g in grids}
+    roots: list[GridNode] = []
+    for grid in grids:
+        parent = nodes.get(grid.parent_id) if grid.parent_id else None
+        (parent.children if parent is not None else roots).append(nodes[grid.pk])
+    return roots
+
+
 @login_required
 def grid_list(request):
-    grids = natural_order(_grids_with_people().visible_to(request.user), "name", first=["level"])
-    page = Paginator(grids, PAGE_SIZE).get_page(request.GET.get("page"))
+    grids = _grids_with_people().visible_to(request.user)
+    query = (request.GET.get("q") or "").strip()[:64]
+    if query:
+        grids = grids.filter(name__contains=query)
+    grids = natural_order(grids, "name", first=["level"])
+    page = Paginator(grids, GRID_TREE_LIMIT).get_page(request.GET.get("page"))
     counts = grid_household_counts(list(page.object_list))
     for grid in page.object_list:
         grid.household_count = counts[grid.pk]
         _with_coverage_in_order(grid)
-    return render(request, "territory/grid_list.html", {"page": page})
+    # A filtered list is flat: the matches, each with where it is.
+    tree = grid_tree(list(page.object_list)) if not query else None
+    return render(request, "territory/grid_list.html", {"page": page, "tree": tree, "query": query})
 
 
 @login_required
