@@ -80,6 +80,8 @@ def test_grid_worker_finds_a_resident_by_name_inside_the_compound_only(browser_p
     # 孙丽 lives in 丽景苑小区, outside the worker's compound: not found.
     page.fill("input[name=q]", "孙丽")
     page.press("input[name=q]", "Enter")
+    # "1 resident found" is a p.muted too: wait for the old results to go, not for it.
+    page.locator("#results li").first.wait_for(state="detached")
     page.locator("#results p.muted").wait_for()
     assert page.locator("#results li").count() == 0
     # The query never reaches the address bar (nor so the browser's history).
