@@ -23,7 +23,11 @@ from .models import Household, ResidentCareGroup, Visit
 _ROOM = re.compile(r"^(\d{1,3})(\d{2})$")
 
 # The order a visit's outcome wins in a cell when a door was knocked on more than once.
-_OUTCOME_RANK = {Visit.Outcome.VISITED: 3, Visit.Outcome.REFUSED: 2, Visit.Outcome.NOBODY_HOME: 1}
+_OUTCOME_RANK: dict[str, int] = {
+    Visit.Outcome.VISITED.value: 3,
+    Visit.Outcome.REFUSED.value: 2,
+    Visit.Outcome.NOBODY_HOME.value: 1,
+}
 
 
 @dataclass

@@ -68,6 +68,8 @@ def visit_record(
         visitor=actor,
         visitor_name=name,
     )
+    if household.building is None:
+        raise DomainError(_("This household has no building."))
     visit.locate(household.building)
     with transaction.atomic():
         visit.save()
