@@ -125,3 +125,22 @@ def test_a_volunteer_can_tap_to_call_the_chief(browser_page, volunteer, her_poin
     call = page.locator('a.call[href="tel:13805640505"]')
     _l, _t, w, h = call.evaluate(BOX)
     assert w >= 44 and h >= 44
+
+
+def test_a_roster_prints_without_chrome_one_building_per_page(browser_page, grid_worker, lu_an):
+    page = browser_page
+    sign_in(page, grid_worker)
+    ankang = Region.objects.get(path=ANKANG)
+    page.goto(reverse("roster") + f"?region={ankang.pk}")
+    assert page.locator(".roster-building").count() == 2
+
+    page.emulate_media(media="print")
+
+    for hidden in (".top", "nav.nav", ".no-print", "button[data-print]"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    second = page.locator(".roster-building").nth(1)
+    assert second.evaluate("el => getComputedStyle(el).breakBefore") == "page"
+    first = page.locator(".roster-building").first
+    assert first.evaluate("el => getComputedStyle(el).breakBefore") != "page"
+    # The tick column is there, blank, for the round.
+    assert page.locator("table.roster td.tick").first.inner_text() == ""
