@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import BytesIO
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -79,7 +80,8 @@ def test_building_page_draws_the_chart_and_each_cell_opens_its_household(
 
     assert 'class="chart"' in body
     assert (
-        f'href="{reverse("household_detail", args=[lu_an["ankang"][1].pk])}" data-room="302"'
+        f'href="{reverse("household_detail", args=[lu_an["ankang"][1].pk])}'
+        f'?next={quote(reverse("region_detail", args=[building.pk]), safe="/")}" data-room="302"'
         in body
     )
     assert "Dialysis" in body  # the legend names every group

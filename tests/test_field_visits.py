@@ -266,3 +266,19 @@ def test_household_counts_match_between_api_and_figures(lu_an, grid_worker):
         == stats["cannot_order_online"]
         == Household.objects.filter(compound__path=ANKANG, online_members=0).count()
     )
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands"),
+    [("/regions/1/", "/regions/1/"), ("https://evil.example/", None), ("//evil.example/", None)],
+)
+def test_after_a_visit_back_to_the_chart_or_list_never_off_site(
+    as_user, lu_an, grid_worker, next_url, lands
+):
+    household = lu_an["ankang"][0]
+
+    response = as_user(grid_worker).post(
+        reverse("visit_create", args=[household.pk]), {"outcome": "visited", "next": next_url}
+    )
+
+    assert response["Location"] == (lands or reverse("household_detail", args=[household.pk]))

@@ -36,6 +36,10 @@ class Cell:
     groups: list[str] = field(default_factory=list)  # care group codes, in label order
     visit: str = ""  # today's outcome, "" when not yet visited
 
+    @property
+    def visit_label(self) -> str:
+        return str(Visit.Outcome(self.visit).label) if self.visit else ""
+
 
 @dataclass
 class Floor:

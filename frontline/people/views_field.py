@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -180,8 +180,12 @@ def visit_create(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Visit recorded."))
+    # Back to the room chart or the worklist the visit was recorded from, so the next door
+    # is one tap away; only a path on this site.
     back = request.POST.get("next", "")
-    if back.startswith("/") and not back.startswith("//"):
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(back)
     return redirect("household_detail", pk=household.pk)
 

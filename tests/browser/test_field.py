@@ -105,11 +105,15 @@ def test_room_chart_renders_and_a_cell_opens_the_household_to_record_a_visit(
 
     # Tap one: the household; tap two: visited.
     cell.click()
-    page.wait_for_url(f"**{reverse('household_detail', args=[lu_an['ankang'][1].pk])}")
+    page.wait_for_url(
+        re.compile(re.escape(reverse("household_detail", args=[lu_an["ankang"][1].pk])))
+    )
     with translation.override("zh-hans"):
         page.locator("button[name=outcome][value=visited]").click()
-    page.wait_for_load_state()
+    # ...and back on the chart, the next door one tap away, this one marked visited.
+    page.wait_for_url(f"**{reverse('region_detail', args=[building.pk])}")
     assert Visit.objects.filter(household=lu_an["ankang"][1], outcome="visited").count() == 1
+    assert "v-visited" in page.locator('a.cell[data-room="302"]').get_attribute("class")
 
     page.goto(reverse("home"))
     assert re.search(r"1\s*/\s*2", page.locator(".progress-figure").first.inner_text())
