@@ -237,3 +237,19 @@ def test_api_search_says_when_a_query_is_too_long(grid_worker):
 
     assert response.status_code == 400
     assert "too long" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("who", "dials"), [("grid_worker", True), ("volunteer", False)])
+def test_search_results_and_building_lists_carry_call_buttons_for_full_phones(
+    as_user, request, lu_an, who, dials
+):
+    client = as_user(request.getfixturevalue(who))
+
+    found = client.post(reverse("resident_search"), {"q": "王秀英"}).content.decode()
+    building = client.get(
+        reverse("region_detail", args=[region(f"{ANKANG}/1栋").pk])
+    ).content.decode()
+
+    assert ('href="tel:13912345678"' in found) is dials
+    assert ('href="tel:13800001111"' in building) is dials
+    assert "tel:" not in found + building or dials
