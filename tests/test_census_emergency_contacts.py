@@ -11,7 +11,7 @@ Skipped until the lead wires the columns into `frontline/people/census.py` at me
   a name is a row error on 紧急联系人;
 - 紧急联系人 may carry the relation in brackets, "廖小梅（女儿）" → name 廖小梅, relation 女儿;
 - the export writes both columns after 在外 (the name with the relation in brackets), the
-  phone masked by the exporter's policy like 联系电话.
+  phone as 联系电话 is written (only roles that see phones in full may export).
 """
 
 from __future__ import annotations
