@@ -99,3 +99,13 @@ def test_my_grid_home_query_count_is_bounded(
     # the account's grids (+ coverage, members), the grid's figures (4), its progress (2).
     with django_assert_num_queries(23):
         client.get(reverse("home"))
+
+
+def test_every_figure_on_a_grid_page_opens_its_list(as_user, point, grid_worker):
+    body = as_user(grid_worker).get(reverse("grid_detail", args=[point.pk])).content.decode()
+
+    query = f"?region={point.region_id}&amp;grid={point.pk}"
+    for kind in ("elderly_alone", "dialysis", "no_contact", "offline"):
+        assert reverse("worklist", args=[kind]) + query in body
+    assert reverse("visit_progress") + query in body
+    assert reverse("roster") + query in body

@@ -16,7 +16,8 @@ from frontline.people.labels import CARE_GROUP_LABELS
 from frontline.people.models import Household
 from frontline.people.roomchart import room_chart
 from frontline.people.stats import census_stats
-from frontline.people.worklists import Scope, worklist_counts
+from frontline.people.visits import grid_progress
+from frontline.people.worklists import Scope, grid_figures, worklist_counts
 
 from .models import LEVEL_FIELDS, Grid, GridMember, Level, Region
 from .queries import grid_household_counts, natural_order, natural_sorted
@@ -165,5 +166,8 @@ def grid_detail(request, pk: int):
             "parent": parent,
             "children": natural_sorted(visible.filter(parent=grid), key=lambda g: g.name),
             "household_count": grid_households(grid).count(),
+            # Every figure is the door to its list (issue 6), as on the home page.
+            "figures": grid_figures(grid),
+            "progress": grid_progress(grid, timezone.localdate()),
         },
     )
