@@ -325,3 +325,5 @@ def test_most_elderly_alone_have_an_emergency_contact_and_the_gap_shows(city):
         care_groups__group="elderly_alone"
     )
     assert nobody.exists()
+    # ...and in the first grid point (1—5栋), the grid worker's own.
+    assert nobody.filter(building__name__in=[f"{n}栋" for n in range(1, 6)]).exists()
