@@ -149,3 +149,19 @@ def test_print_stylesheet_hides_chrome_and_breaks_per_building():
     assert ".top" in printing and ".no-print" in printing and "button" in printing
     assert "break-before: page" in printing
     assert "size: A4" in css
+
+
+@pytest.mark.parametrize("extra", [0, 12])
+def test_roster_query_count_is_bounded(
+    as_user, lu_an, grid_worker, django_assert_num_queries, extra
+):
+    for n in range(extra):
+        hh = f.household(f"{ANKANG}/{n % 3 + 1}栋", room=f"6{n:02d}")
+        f.resident(
+            hh, f"住{n}", birth=dt.date(1950, 3, 1) + dt.timedelta(days=n), care_groups=("低保",)
+        )
+    client = as_user(grid_worker)
+    # session, user, header region, region, audit insert, residents, their care groups,
+    # and the page's own lookups: the same count whatever the number of residents.
+    with django_assert_num_queries(8):
+        client.get(reverse("roster") + f"?region={region(ANKANG).pk}")
