@@ -95,7 +95,7 @@ def test_my_grid_home_query_count_is_bounded(
             hh, f"住{n}", birth=dt.date(1950, 2, 1) + dt.timedelta(days=n), care_groups=("透析",)
         )
     client = as_user(grid_worker)
-    # session, user, header region, census figures (8), visits (2), extra figures (2),
+    # session, user, the jurisdiction, census figures (8), visits (2), extra figures (2),
     # the account's grids (+ coverage, members), the grid's figures (4), its progress (2).
     with django_assert_num_queries(23):
         client.get(reverse("home"))

@@ -137,7 +137,7 @@ def test_progress_query_count_is_bounded(
         visit_record(actor=grid_worker, household=hh, outcome="visited", purpose="care")
         grid_create(region=ankang, name=f"点{n}", coverage=[region(f"{ANKANG}/{n + 3}栋")])
     client = as_user(grid_worker)
-    # session, user, header region, region, totals, visited, grid points, their coverage,
+    # session, user, the jurisdiction, the region asked for, totals, visited, grid points, their coverage,
     # building names, not-visited ids and page rows, the filters' buildings and points.
     with django_assert_num_queries(13):
         client.get(reverse("visit_progress") + f"?region={ankang.pk}")

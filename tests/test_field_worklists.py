@@ -185,7 +185,7 @@ def test_worklist_query_count_is_bounded(as_user, grid_worker, django_assert_num
         )
     client = as_user(grid_worker)
     ankang = region(ANKANG)
-    # session, user, the header's region, region, audit insert, ids and sort keys, the
+    # session, user, the jurisdiction, the region asked for, audit insert, ids and sort keys, the
     # page's rows, their care groups, the compound's buildings, its grid points.
     with django_assert_num_queries(10):
         response = client.get(url("elderly_alone", region=ankang.pk))
