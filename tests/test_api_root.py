@@ -24,6 +24,7 @@ def test_root_lists_every_route_to_anybody(db):
         "residents",
         "grids",
         "audit",
+        "visits",
         "schema",
         "docs",
     }

@@ -271,7 +271,15 @@ def _snapshot() -> dict:
         "households": Household.objects.count(),
         "residents": sorted(
             Resident.objects.values_list(
-                "id_number", "name", "household_id", "phone", "can_order_online", "away"
+                "id_number",
+                "name",
+                "household_id",
+                "phone",
+                "can_order_online",
+                "away",
+                "emergency_name",
+                "emergency_relation",
+                "emergency_phone",
             )
         ),
         "care": ResidentCareGroup.objects.count(),
@@ -301,3 +309,21 @@ def test_ankang_sealed_buildings_hold_ninety_households(city):
     )
     assert len(demo.ANKANG_SEALED_BUILDINGS) == 4
     assert sealed.count() == 90
+
+
+def test_most_elderly_alone_have_an_emergency_contact_and_the_gap_shows(city):
+    from frontline.people.worklists import NO_CONTACT, Scope, residents_in
+
+    ankang = region_by_path(ANKANG)
+    alone = list(Resident.objects.filter(compound=ankang, care_groups__group="elderly_alone"))
+    with_contact = [r for r in alone if r.emergency_phone]
+
+    assert len(alone) == 8
+    assert 4 < len(with_contact) < len(alone)
+    assert all(r.emergency_name and r.emergency_relation for r in with_contact)
+    nobody = residents_in(Scope(region=ankang), NO_CONTACT).filter(
+        care_groups__group="elderly_alone"
+    )
+    assert nobody.exists()
+    # ...and in the first grid point (1—5栋), the grid worker's own.
+    assert nobody.filter(building__name__in=[f"{n}栋" for n in range(1, 6)]).exists()

@@ -166,6 +166,31 @@ ROUTES = {
     # The audit trail: city administrators only; a grid worker's role may not read it.
     "audit_list": ("get", lambda w: reverse("audit_list"), "outsider", 403),
     "api:audit-list": ("get", lambda w: reverse("api:audit-list"), "outsider", 403),
+    # The field: worklists, visits and their progress aimed at 安康小区.
+    "worklist": (
+        "get",
+        lambda w: reverse("worklist", args=["elderly_alone"]) + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    "visit_create": (
+        "post",
+        lambda w: (reverse("visit_create", args=[w["household"].pk]), {"outcome": "visited"}),
+        "outsider",
+        404,
+    ),
+    "visit_progress": (
+        "get",
+        lambda w: reverse("visit_progress") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    "roster": (
+        "get",
+        lambda w: reverse("roster") + f"?region={w['region'].pk}&format=xlsx",
+        "outside_staff",
+        404,
+    ),
     "api:stats": ("get", lambda w: reverse("api:stats") + "?region=" + ANKANG, "outsider", 404),
     "api:region-list": ("get", lambda w: reverse("api:region-list"), "outsider", "clean"),
     "api:region-detail": (
@@ -200,6 +225,17 @@ ROUTES = {
         404,
     ),
     "api:grid-list": ("get", lambda w: reverse("api:grid-list"), "outsider", "clean"),
+    # A visit to a household of 安康小区 is refused like reading it; the list with a
+    # region outside is a 404 (the list of one's own visits is walked in test_field_visits).
+    "api:visit-list": (
+        "post",
+        lambda w: (
+            reverse("api:visit-list"),
+            {"household": w["household"].pk, "outcome": "visited"},
+        ),
+        "outsider",
+        404,
+    ),
     "api:grid-detail": (
         "get",
         lambda w: reverse("api:grid-detail", args=[w["grid"].pk]),

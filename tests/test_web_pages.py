@@ -138,7 +138,7 @@ def test_static_stylesheet_is_served_locally(client, db):
 # --- home -----------------------------------------------------------------------------
 
 
-def test_home_shows_the_jurisdiction_figures_and_children(as_user, town_staff):
+def test_home_shows_the_jurisdiction_figures_not_the_region_page(as_user, town_staff):
     response = as_user(town_staff).get(reverse("home"))
     assert response.status_code == 200
     stats = response.context["stats"]
@@ -146,13 +146,11 @@ def test_home_shows_the_jurisdiction_figures_and_children(as_user, town_staff):
     assert stats["residents"] == 4
     assert stats["party_members"] == 1
     assert stats["care_groups"]["独居老人"] == 1
-    rows = {
-        row.region.name: (row.households, row.residents) for row in response.context["children"]
-    }
-    assert rows == {"陡步河社区": (2, 3), "城南社区": (1, 1)}
+    # The places under the jurisdiction are the region page's, one tap away; the home
+    # page does not repeat them (issue 6: not near-duplicates).
+    assert "children" not in response.context
     html = response.content.decode()
-    for child in Region.objects.filter(parent=town_staff.region):
-        assert reverse("region_detail", args=[child.pk]) in html
+    assert reverse("region_detail", args=[town_staff.region_id]) in html
     assert "丽景苑" not in html
 
 
@@ -172,8 +170,9 @@ def test_home_query_count_does_not_grow_with_children(
         hh = f.household(f"裕安区/城南镇/新社区{n}/新小区/1栋")
         f.resident(hh, f"居民{n}", birth=born(n))
     client = as_user(town_staff)
-    # session, user, census figures (8), children page (count + rows), grouped counts.
-    with django_assert_num_queries(13):
+    # session, user, census figures (8), today's visits (2), empty households and
+    # nobody to call (2), the account's grids, the header's region.
+    with django_assert_num_queries(16):
         assert client.get(reverse("home")).status_code == 200
 
 
@@ -236,8 +235,9 @@ def test_region_detail_query_count_does_not_grow_with_children(
         hh = f.household(f"裕安区/城南镇/新社区{n}/新小区/1栋")
         f.resident(hh, f"居民{n}", birth=born(n))
     client = as_user(town_staff)
-    # session, user, region, ancestors, city, census figures (8), children (2), counts.
-    with django_assert_num_queries(16):
+    # session, user, region, ancestors, city, census figures (8), today's visits (2),
+    # empty households and nobody to call (2), children (2), counts.
+    with django_assert_num_queries(20):
         response = client.get(reverse("region_detail", args=[township.pk]))
     assert len(response.context["children"]) == 2 + extra_children
 
@@ -250,7 +250,9 @@ def test_building_query_count_does_not_grow_with_households(
     for n in range(extra_households):
         f.resident(f.household(f"{ANKANG}/1栋", room=f"9{n:02d}"), f"住户{n}", birth=born(n))
     client = as_user(community_staff)
-    with django_assert_num_queries(16):
+    # As the township's page, plus today's visits (2), empty households and nobody to
+    # call (2), and the room chart (households, their care groups, today's visits).
+    with django_assert_num_queries(23):
         response = client.get(reverse("region_detail", args=[building.pk]))
     assert len(response.context["households"].object_list) == 1 + extra_households
 
@@ -529,3 +531,32 @@ def test_a_whole_mobile_number_finds_its_resident(client, grid_worker):
     found = client.post(reverse("resident_search"), {"q": "13912345678"})
 
     assert "王秀英" in found.content.decode()
+
+
+def test_grid_list_is_a_tree_with_a_filter(as_user, community_staff, grids):
+    response = as_user(community_staff).get(reverse("grid_list"))
+
+    tree = response.context["tree"]
+    assert [n.grid.name for n in tree] == ["陡步河社区网格"]
+    assert [n.grid.name for n in tree[0].children] == ["安康小区1号网格点"]
+    assert 'id="grid-tree"' in response.content.decode()
+
+    filtered = as_user(community_staff).get(reverse("grid_list") + "?q=网格点")
+    assert filtered.context["tree"] is None
+    assert [g.name for g in filtered.context["page"].object_list] == ["安康小区1号网格点"]
+
+
+def test_breadcrumbs_end_at_the_current_page(as_user, community_staff, grids, lu_an):
+    client = as_user(community_staff)
+    building = region(f"{ANKANG}/1栋")
+
+    for url, current in (
+        (reverse("region_detail", args=[building.pk]), "1栋"),
+        (reverse("household_detail", args=[lu_an["ankang"][0].pk]), "101室"),
+        (reverse("grid_detail", args=[grids["point"].pk]), "安康小区1号网格点"),
+    ):
+        body = client.get(url).content.decode()
+        crumbs = body[
+            body.index('class="crumbs"') : body.index("</nav>", body.index('class="crumbs"'))
+        ]
+        assert crumbs.rstrip().endswith(f'<span aria-current="page">{current}</span>'), crumbs

@@ -56,10 +56,19 @@ class Action(StrEnum):
     SEE_BIRTH_DATE = "see_birth_date"
     SEE_HEALTH_NOTES = "see_health_notes"
     READ_AUDIT = "read_audit"
+    # A door visit (走访) to a household inside: everyone who works in the field.
+    RECORD_VISIT = "record_visit"
 
 
 A = Action
-_STAFF = {A.VIEW, A.SEE_FULL_ID, A.SEE_FULL_PHONE, A.SEE_BIRTH_DATE, A.SEE_HEALTH_NOTES}
+_STAFF = {
+    A.VIEW,
+    A.RECORD_VISIT,
+    A.SEE_FULL_ID,
+    A.SEE_FULL_PHONE,
+    A.SEE_BIRTH_DATE,
+    A.SEE_HEALTH_NOTES,
+}
 _CENSUS = {A.IMPORT_CENSUS, A.EXPORT_CENSUS, A.TRANSFER}
 
 # Personal-information protection, minimum necessary (PIPL Art. 6, GB/T 35273 §5.2).
@@ -74,10 +83,10 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.DISTRICT_STAFF: frozenset(_STAFF | _CENSUS),
     Role.TOWNSHIP_STAFF: frozenset(_STAFF | _CENSUS),
     Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS),
-    Role.GRID_CHIEF: frozenset({A.VIEW, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES}),
-    Role.GRID_WORKER: frozenset({A.VIEW, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES}),
-    Role.CADRE: frozenset({A.VIEW}),
-    Role.VOLUNTEER: frozenset({A.VIEW}),
+    Role.GRID_CHIEF: frozenset({A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES}),
+    Role.GRID_WORKER: frozenset({A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES}),
+    Role.CADRE: frozenset({A.VIEW, A.RECORD_VISIT}),
+    Role.VOLUNTEER: frozenset({A.VIEW, A.RECORD_VISIT}),
 }
 ALL_ACTIONS = frozenset(Action)
 NO_ACTIONS: frozenset[Action] = frozenset()
@@ -95,6 +104,7 @@ _REFUSALS = {
     A.SEE_BIRTH_DATE: gettext_noop("Your role may not see birth dates."),
     A.SEE_HEALTH_NOTES: gettext_noop("Your role may not read health notes."),
     A.READ_AUDIT: gettext_noop("Your role may not read the audit trail."),
+    A.RECORD_VISIT: gettext_noop("Your role may not record visits."),
 }
 
 
@@ -227,6 +237,24 @@ class Policy:
             return ""
         return value if A.SEE_FULL_PHONE in self.actions else mask_phone(value)
 
+    def dial(self, value: str) -> str:
+        """The number a call button may carry: only a phone the viewer sees in full.
+
+        A masked phone must not hide the full number in a `tel:` link, so for roles that
+        see phones masked there is nothing to dial.
+        """
+        return value if value and A.SEE_FULL_PHONE in self.actions else ""
+
+    def staff_phone(self, value: str) -> str:
+        """A grid member's phone (网格长, 网格员): a work number, not a resident's.
+
+        Published to the people the grid serves: every role that may VIEW, volunteers and
+        cadres included, sees and dials it in full, so that a volunteer can reach the chief.
+        """
+        if not value:
+            return ""
+        return value if A.VIEW in self.actions else mask_phone(value)
+
     def birth_date(self, resident: Any) -> dt.date | None:
         return resident.birth_date if A.SEE_BIRTH_DATE in self.actions else None
 
@@ -269,6 +297,15 @@ class Policy:
     @property
     def may_manage_accounts(self) -> bool:
         return A.MANAGE_ACCOUNTS in self.actions
+
+    @property
+    def sees_staff_phones(self) -> bool:
+        """Grid members' phones in full (see staff_phone)."""
+        return A.VIEW in self.actions
+
+    @property
+    def may_record_visit(self) -> bool:
+        return A.RECORD_VISIT in self.actions
 
     @property
     def may_read_audit(self) -> bool:

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from frontline.accounts.policy import policy_for
-from frontline.people.models import CARE_GROUP_LABELS, Household, Resident
+from frontline.people.models import CARE_GROUP_LABELS, Household, Resident, Visit
 from frontline.territory.models import Grid, GridMember, Region
 from frontline.territory.queries import natural_sorted
 
@@ -58,6 +58,7 @@ class RegionSerializer(serializers.ModelSerializer):
 class ResidentSerializer(serializers.ModelSerializer):
     id_number = MaskedIdNumberField()
     phone = MaskedPhoneField()
+    emergency_phone = MaskedPhoneField()
     age = serializers.IntegerField(read_only=True)
     birth_date = serializers.SerializerMethodField()
     care_groups = serializers.SerializerMethodField()
@@ -78,6 +79,9 @@ class ResidentSerializer(serializers.ModelSerializer):
             "can_order_online",
             "away",
             "care_groups",
+            "emergency_name",
+            "emergency_relation",
+            "emergency_phone",
             "household",
             "address",
         ]
@@ -148,8 +152,16 @@ class HouseholdDetailSerializer(HouseholdSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class StaffPhoneField(MaskedPhoneField):
+    """A grid member's work phone: shown to everyone the grid serves (Policy.staff_phone)."""
+
+    def to_representation(self, value: str) -> str:
+        return policy_for(_viewer(self)).staff_phone(value)
+
+
 class GridMemberSerializer(serializers.ModelSerializer):
-    phone = MaskedPhoneField()
+    phone = StaffPhoneField()
 
     class Meta:
         model = GridMember
@@ -205,3 +217,32 @@ class GridSerializer(serializers.ModelSerializer):
     def get_households(self, grid: Grid) -> int:
         # Counted for the whole page at once by the view (see grid_household_counts).
         return self.context["household_counts"].get(grid.pk, 0)
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    address = serializers.CharField(source="household.address", read_only=True)
+    visitor = serializers.CharField(source="visitor_name", read_only=True)
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "household",
+            "address",
+            "at",
+            "day",
+            "outcome",
+            "purpose",
+            "note",
+            "needs",
+            "visitor",
+        ]
+        read_only_fields = fields
+
+
+class VisitCreateSerializer(serializers.Serializer):
+    household = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=Visit.Outcome.values)
+    purpose = serializers.ChoiceField(choices=Visit.Purpose.values, default="care")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    needs = serializers.CharField(required=False, allow_blank=True, max_length=1000)

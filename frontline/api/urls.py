@@ -24,6 +24,7 @@ urlpatterns = [
         name="resident-transfer",
     ),
     path("grids", views.GridList.as_view(), name="grid-list"),
+    path("visits", views.VisitList.as_view(), name="visit-list"),
     path("grids/<int:pk>", views.GridDetail.as_view(), name="grid-detail"),
     path("audit", AuditList.as_view(), name="audit-list"),
     # The schema and its docs are public: they describe the API, not anybody's data.

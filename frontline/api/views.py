@@ -7,11 +7,14 @@ that does not exist: the API cannot be used to probe what lies elsewhere.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Prefetch
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -24,13 +27,15 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from frontline.accounts.policy import Action, policy_for
-from frontline.audit.services import client_ip
+from frontline.audit.models import AuditAction
+from frontline.audit.services import audit_record, client_ip
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
 from frontline.core.errors import NotFound as DomainNotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.core.ratelimit import RateLimited
-from frontline.people.models import CARE_GROUP_LABELS, Household, Resident
+from frontline.people.labels import CARE_GROUP_BY_LABEL
+from frontline.people.models import CARE_GROUP_LABELS, Household, Resident, Visit
 from frontline.people.queries import (
     household_for,
     households_for,
@@ -39,6 +44,7 @@ from frontline.people.queries import (
 )
 from frontline.people.services import REASON_MAX_LENGTH, resident_transfer
 from frontline.people.stats import census_stats
+from frontline.people.visits import visit_record, visits_for
 from frontline.territory.models import Grid, Level, Region
 from frontline.territory.queries import grid_household_counts, natural_order
 from frontline.territory.services import jurisdiction_of, region_by_path_for
@@ -89,6 +95,7 @@ class ApiRoot(APIView):
             "residents": "api:resident-list",
             "grids": "api:grid-list",
             "audit": "api:audit-list",
+            "visits": "api:visit-list",
             "schema": "api:schema",
             "docs": "api:docs",
         }
@@ -133,6 +140,18 @@ class ApiView(APIView):
         path = self.request.query_params.get("region", "").strip()
         return region_by_path_for(self.request.user, path) if path else None
 
+    def bool_param(self, name: str) -> bool | None:
+        value = self.request.query_params.get(name, "").strip().lower()
+        if not value:
+            return None
+        if value in ("true", "1", "yes"):
+            return True
+        if value in ("false", "0", "no"):
+            return False
+        raise exceptions.ParseError(
+            _("The parameter “%(name)s” must be true or false.") % {"name": name}
+        )
+
     def int_param(self, name: str) -> int | None:
         value = self.request.query_params.get(name, "").strip()
         if not value:
@@ -169,6 +188,11 @@ class StatsView(ApiView):
                     "care_groups": inline_serializer(
                         "CareGroupCounts",
                         {label: serializers.IntegerField() for label in CARE_GROUP_LABELS.values()},
+                    ),
+                    "visits_today": serializers.IntegerField(),
+                    "visits": inline_serializer(
+                        "VisitCounts",
+                        {code: serializers.IntegerField() for code in Visit.Outcome.values},
                     ),
                 },
             ),
@@ -228,7 +252,16 @@ class RegionDetail(ApiView, RetrieveAPIView):
 
 @extend_schema(
     summary=gettext_lazy("Households in the caller's jurisdiction"),
-    parameters=[REGION_PARAM],
+    parameters=[
+        REGION_PARAM,
+        OpenApiParameter(
+            "cannot_order_online",
+            bool,
+            description=gettext_lazy(
+                "true: only households where nobody can order online; false: the others."
+            ),
+        ),
+    ],
     responses={200: s.HouseholdSerializer(many=True), **ERRORS},
 )
 class HouseholdList(ApiView, ListAPIView):
@@ -240,6 +273,13 @@ class HouseholdList(ApiView, ListAPIView):
         ).select_related("building")
         if (region := self.requested_region()) is not None:
             households = households.within(region)
+        offline = self.bool_param("cannot_order_online")
+        if offline is not None:
+            households = (
+                households.filter(online_members=0)
+                if offline
+                else households.filter(online_members__gt=0)
+            )
         # The order of the (building, unit, room) unique index: pages come off the index.
         return households.order_by("building_id", "unit", "room", "id")
 
@@ -282,6 +322,14 @@ class HouseholdDetail(ApiView, RetrieveAPIView):
             description=gettext_lazy("Name, last four digits of a phone, or an ID number."),
         ),
         REGION_PARAM,
+        OpenApiParameter(
+            "care_group",
+            str,
+            enum=list(CARE_GROUP_LABELS.values()),
+            description=gettext_lazy(
+                "Only residents of this care group, named by its sheet label (独居老人, 透析, ...)."
+            ),
+        ),
     ],
     responses={200: s.ResidentSerializer(many=True), **SEARCH_ERRORS},
 )
@@ -298,6 +346,14 @@ class ResidentList(ApiView, ListAPIView):
         )
         if region is not None:
             residents = residents.within(region)
+        label = self.request.query_params.get("care_group", "").strip()
+        if label:
+            if label not in CARE_GROUP_BY_LABEL:
+                raise exceptions.ParseError(
+                    _("Unknown care group “%(label)s”; one of: %(choices)s.")
+                    % {"label": label, "choices": "、".join(CARE_GROUP_LABELS.values())}
+                )
+            residents = residents.filter(care_groups__group=CARE_GROUP_BY_LABEL[label])
         # Not by birth date: the order would rank people whose birth dates are hidden.
         return (
             residents.select_related("household__building")
@@ -420,3 +476,60 @@ class ResidentTransfer(ApiView):
             .get(pk=resident.pk)
         )
         return Response(s.ResidentDetailSerializer(fresh, context={"request": request}).data)
+
+
+@extend_schema(
+    summary=gettext_lazy("Door visits"),
+    description=gettext_lazy(
+        "GET: the visits in the caller's jurisdiction, under `region` and on `date` "
+        "(YYYY-MM-DD) if given, newest first. POST: record a visit to a household "
+        "(`household`, `outcome`, `purpose`, `note`, `needs`); 201 with the visit."
+    ),
+    parameters=[
+        REGION_PARAM,
+        OpenApiParameter("date", OpenApiTypes.DATE, description=gettext_lazy("Only this day.")),
+    ],
+    request=s.VisitCreateSerializer,
+    responses={200: s.VisitSerializer(many=True), 201: s.VisitSerializer, **SEARCH_ERRORS},
+)
+class VisitList(ApiView, ListAPIView):
+    serializer_class = s.VisitSerializer
+
+    def get_queryset(self):
+        raw = self.request.query_params.get("date", "").strip()
+        try:
+            day = dt.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise exceptions.ParseError(_("The date is written YYYY-MM-DD.")) from None
+        region = self.requested_region()
+        visits = visits_for(self.request.user, region=region, day=day)
+        # One trace per list read: notes may say something about the people visited.
+        audit_record(
+            actor=self.request.user,
+            action=AuditAction.SEARCH,
+            object_type="visit",
+            region=region or policy_for(self.request.user).jurisdiction,
+            detail={"worklist": "visits", "channel": "api", "date": raw},
+            ip=client_ip(self.request),
+        )
+        return visits.select_related("household__building").order_by("-at", "-id")
+
+    def post(self, request: Request) -> Response:
+        data = s.VisitCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        household = access_by_id(
+            Household.objects.select_related("building"),
+            request.user,
+            data.validated_data["household"],
+        )
+        visit = visit_record(
+            actor=request.user,
+            household=household,
+            outcome=data.validated_data["outcome"],
+            purpose=data.validated_data["purpose"],
+            note=data.validated_data.get("note", ""),
+            needs=data.validated_data.get("needs", ""),
+            channel="api",
+            ip=client_ip(request),
+        )
+        return Response(s.VisitSerializer(visit, context={"request": request}).data, status=201)

@@ -761,8 +761,57 @@ def load_demo(*, progress: Callable[[str], None] | None = None) -> DemoResult:
     with transaction.atomic():
         users = _ensure_accounts(result)
         _ensure_grids(result, users)
+        _ensure_emergency_contacts()
     result.seconds = time.perf_counter() - started
     return result
+
+
+_RELATIONS = ("女儿", "儿子", "邻居", "女儿", "侄子", "邻居")
+
+
+def _ensure_emergency_contacts() -> None:
+    """Most elderly people living alone get a child or a neighbour to call; the second of
+    every four of a compound (in building and room order) does not, so that the gap shows
+    on the "nobody to call" worklist, in 安康小区's first grid point too.
+
+    Deterministic (seeded by the resident's ID number) and idempotent: a contact already
+    set is left as it is.
+    """
+    from frontline.people.contacts import resident_set_emergency_contact
+    from frontline.people.models import Resident
+    from frontline.territory.queries import natural_key
+
+    alone = sorted(
+        Resident.objects.filter(care_groups__group="elderly_alone").select_related(
+            "household", "building"
+        ),
+        key=lambda r: (
+            r.compound_id or 0,
+            natural_key(r.building.name if r.building else ""),
+            natural_key(r.household.unit),
+            natural_key(r.household.room),
+            r.id_number,
+        ),
+    )
+    position: dict[int | None, int] = {}
+    for resident in alone:
+        i = position[resident.compound_id] = position.get(resident.compound_id, -1) + 1
+        if i % 4 == 1 or resident.emergency_name:
+            continue
+        gen = _Generator(seed=f"{SEED}:contact:{resident.id_number}")
+        relation = _RELATIONS[gen.rng.randrange(len(_RELATIONS))]
+        surname = resident.name[0] if relation in ("女儿", "儿子", "侄子") else gen.surname()
+        sex = (
+            FEMALE
+            if relation == "女儿"
+            else MALE
+            if relation in ("儿子", "侄子")
+            else gen.rng.choice((MALE, FEMALE))
+        )
+        name = surname + gen.given_name(sex, gen.rng.randint(35, 60))
+        resident_set_emergency_contact(
+            resident=resident, name=name, relation=relation, phone=gen.phone()
+        )
 
 
 def _ensure_accounts(result: DemoResult) -> dict:

@@ -68,6 +68,9 @@ class ResidentAdmin(admin.ModelAdmin):
         "can_order_online",
         "away",
         "health_notes",
+        "emergency_name",
+        "emergency_relation",
+        "emergency_phone",
     )
     # Identity and address are the census's: ID, sex and birth date agree by construction
     # (GB 11643), and the household carries the ancestor columns.

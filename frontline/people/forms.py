@@ -18,6 +18,9 @@ class ResidentSearchForm(forms.Form):
         label=_("Name, last 4 digits of phone, or ID number"),
         max_length=32,
         required=False,
+        error_messages={
+            "max_length": _("The query is too long: at most %(limit_value)d characters.")
+        },
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
     )
 

@@ -95,6 +95,13 @@ class Resident(Located):
     can_order_online = models.BooleanField(_("can order online"), null=True)
     away = models.BooleanField(_("away"), default=False)
     health_notes = models.TextField(_("health notes"), blank=True)
+    # Whom to call when the resident cannot be reached (often an elderly person living
+    # alone without a phone): a child or a neighbour. The phone is masked like any phone.
+    emergency_name = models.CharField(_("emergency contact"), max_length=32, blank=True)
+    emergency_relation = models.CharField(
+        _("emergency contact's relation"), max_length=16, blank=True
+    )
+    emergency_phone = models.CharField(_("emergency phone"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("resident")
@@ -135,3 +142,53 @@ class ResidentCareGroup(Located):
             models.UniqueConstraint(fields=["resident", "group"], name="care_group_unique"),
         ]
         indexes = [models.Index(fields=["group"])]
+
+
+class Visit(Located):
+    """A door visit (走访) to a household, located at its building like every fact.
+
+    `day` is the local date of the visit, stored so that "visited today" is an indexed
+    equality and not a timezone-shifted range over `at`.
+    """
+
+    class Outcome(models.TextChoices):
+        VISITED = "visited", pgettext_lazy("visit outcome", "Visited")
+        NOBODY_HOME = "nobody_home", pgettext_lazy("visit outcome", "Nobody home")
+        REFUSED = "refused", pgettext_lazy("visit outcome", "Refused")
+
+    class Purpose(models.TextChoices):
+        CENSUS = "census", pgettext_lazy("visit purpose", "Census check")
+        CARE = "care", pgettext_lazy("visit purpose", "Care visit")
+        NOTICE = "notice", pgettext_lazy("visit purpose", "Notice delivered")
+        OTHER = "other", pgettext_lazy("visit purpose", "Other")
+
+    household = models.ForeignKey(
+        Household, models.CASCADE, related_name="visits", verbose_name=_("household")
+    )
+    at = models.DateTimeField(_("at"))
+    day = models.DateField(_("day"))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    note = models.TextField(_("note"), blank=True)
+    needs = models.TextField(_("needs noticed"), blank=True)
+    visitor = models.ForeignKey(
+        "accounts.User",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("visitor"),
+    )
+    visitor_name = models.CharField(_("visitor"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["day", "compound"]),
+            models.Index(fields=["household", "day"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.day} {self.outcome}"

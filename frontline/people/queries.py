@@ -21,7 +21,12 @@ from frontline.core.errors import DomainError
 from frontline.core.masking import mask_id_number, mask_phone
 from frontline.core.ratelimit import rate_limit
 
+from .labels import CARE_GROUP_BY_LABEL
 from .models import Household, Resident
+
+# The longest query a person types: a name, a phone, an 18-character ID number, or a
+# care group's label, with room to spare. Longer is a paste gone wrong, said so plainly.
+MAX_QUERY_LENGTH = 32
 
 _SPACES = re.compile(r"\s+")
 _PHONE_TAIL = re.compile(r"^\d{4}$")
@@ -38,6 +43,8 @@ class SearchRefused(DomainError):
 
 
 def _kind(text: str) -> str:
+    if text in CARE_GROUP_BY_LABEL:
+        return "care_group"
     if _PHONE_TAIL.match(text):
         return "phone_tail"
     if _MOBILE.match(text):
@@ -57,6 +64,8 @@ def check_search(user: Any, text: str) -> str:
     sees phones masked may not search by a whole phone. Both keep the name and the last
     four digits, which is what the masked forms show anyway.
     """
+    if len(text) > MAX_QUERY_LENGTH:
+        raise SearchRefused(query_too_long())
     policy = policy_for(user)
     kind = _kind(text)
     if kind == "mobile" and not policy.sees_full_phone:
@@ -83,6 +92,10 @@ def check_search(user: Any, text: str) -> str:
     return kind
 
 
+def query_too_long() -> str:
+    return _("The query is too long: at most %(n)d characters.") % {"n": MAX_QUERY_LENGTH}
+
+
 def masked_query(text: str) -> str:
     """The query as the audit trail keeps it: identifiers masked, names as typed."""
     kind = _kind(text)
@@ -100,7 +113,8 @@ def normalise_query(text: str) -> str:
 
 
 def search_residents(queryset: QuerySet[Resident], text: str) -> QuerySet[Resident]:
-    """What people say at a gate: a name, the last four digits of a phone, an ID number.
+    """What people say at a gate: a name, the last four digits of a phone, an ID number,
+    or the label of a care group (独居老人, 透析, ...), which lists that group.
 
     Callers go through `resident_search_for`, which checks the role and the rate first.
     """
@@ -118,6 +132,9 @@ def search_residents(queryset: QuerySet[Resident], text: str) -> QuerySet[Reside
         return queryset.filter(id_number=text.upper())
     if kind == "digits":
         return queryset.none()
+    if kind == "care_group":
+        # "透析" finds the dialysis patients: the label, typed as the sheet spells it.
+        return queryset.filter(care_groups__group=CARE_GROUP_BY_LABEL[text])
     return queryset.filter(Q(name__contains=text))
 
 

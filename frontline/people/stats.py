@@ -7,6 +7,7 @@ from django.db.models import Count
 from frontline.territory.models import Level, Region
 
 from .models import CARE_GROUP_LABELS, Household, Resident, ResidentCareGroup
+from .visits import visit_stats
 
 
 def census_stats(region: Region) -> dict:
@@ -36,4 +37,6 @@ def census_stats(region: Region) -> dict:
         "away": residents.filter(away=True).count(),
         "cannot_order_online": households.filter(online_members=0).count(),
         "care_groups": {label: by_group.get(code, 0) for code, label in CARE_GROUP_LABELS.items()},
+        # Today's door visits: households visited, and visits by outcome.
+        **visit_stats(region),
     }

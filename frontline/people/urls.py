@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import transfer_views, views
+from . import transfer_views, views, views_field
 
 urlpatterns = [
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
@@ -19,4 +19,8 @@ urlpatterns = [
     ),
     path("census/template.xlsx", views.census_template, name="census_template"),
     path("census/export/", views.census_export, name="census_export"),
+    path("worklists/<slug:kind>/", views_field.worklist, name="worklist"),
+    path("households/<int:pk>/visits/", views_field.visit_create, name="visit_create"),
+    path("visits/", views_field.visit_progress, name="visit_progress"),
+    path("rosters/", views_field.roster, name="roster"),
 ]

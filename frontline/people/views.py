@@ -89,6 +89,9 @@ def resident_search(request):
     page = None
     refusal = None
     status = 200
+    if form.is_bound and not form.is_valid():
+        # A query over the length limit is said to be too long, not silently dropped.
+        refusal, status = " ".join(form.errors.get("q", [])), 400
     # An empty box lists nobody, so a glance at the page does not dump the jurisdiction.
     if text:
         try:

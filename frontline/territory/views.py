@@ -9,10 +9,15 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import Length
 from django.shortcuts import render
+from django.utils import timezone
 
 from frontline.core.access import access_by_id
+from frontline.people.labels import CARE_GROUP_LABELS
 from frontline.people.models import Household
+from frontline.people.roomchart import room_chart
 from frontline.people.stats import census_stats
+from frontline.people.visits import grid_progress
+from frontline.people.worklists import Scope, grid_figures, worklist_counts
 
 from .models import LEVEL_FIELDS, Grid, GridMember, Level, Region
 from .queries import grid_household_counts, natural_order, natural_sorted
@@ -68,7 +73,9 @@ def breadcrumb(region: Region, user) -> list[tuple[Region, bool]]:
 def region_detail(request, pk: int):
     region = access_by_id(Region.objects.all(), request.user, pk)
     households = None
+    chart = None
     if region.level == Level.BUILDING:
+        chart = room_chart(region, timezone.localdate())
         households = Paginator(
             Household.objects.within(region).order_by(
                 Length("unit"), "unit", Length("room"), "room", "pk"
@@ -83,9 +90,13 @@ def region_detail(request, pk: int):
             "region": region,
             "breadcrumb": breadcrumb(region, request.user),
             "stats": census_stats(region),
+            "extra": worklist_counts(Scope(region=region)),
+            "scope_query": f"region={region.pk}",
             "children": children,
             "children_page": page,
             "households": households,
+            "chart": chart,
+            "chart_groups": list(CARE_GROUP_LABELS),
         },
     )
 
@@ -103,15 +114,43 @@ def _with_coverage_in_order(grid: Grid) -> Grid:
     return grid
 
 
+# The whole visible tree on one page: a city has about a hundred grids, and a tree cut
+# into pages would lose its branches.
+GRID_TREE_LIMIT = 1000
+
+
+@dataclass
+class GridNode:
+    grid: Grid
+    children: list[GridNode]
+
+
+def grid_tree(grids: list[Grid]) -> list[GridNode]:
+    """District → township → community → grid point, from an already-fetched list. A grid
+    whose parent is not in the list (outside the viewer's jurisdiction) is a root."""
+    nodes = {g.pk: GridNode(g, []) for g in grids}
+    roots: list[GridNode] = []
+    for grid in grids:
+        parent = nodes.get(grid.parent_id) if grid.parent_id else None
+        (parent.children if parent is not None else roots).append(nodes[grid.pk])
+    return roots
+
+
 @login_required
 def grid_list(request):
-    grids = natural_order(_grids_with_people().visible_to(request.user), "name", first=["level"])
-    page = Paginator(grids, PAGE_SIZE).get_page(request.GET.get("page"))
+    grids = _grids_with_people().visible_to(request.user)
+    query = (request.GET.get("q") or "").strip()[:64]
+    if query:
+        grids = grids.filter(name__contains=query)
+    grids = natural_order(grids, "name", first=["level"])
+    page = Paginator(grids, GRID_TREE_LIMIT).get_page(request.GET.get("page"))
     counts = grid_household_counts(list(page.object_list))
     for grid in page.object_list:
         grid.household_count = counts[grid.pk]
         _with_coverage_in_order(grid)
-    return render(request, "territory/grid_list.html", {"page": page})
+    # A filtered list is flat: the matches, each with where it is.
+    tree = grid_tree(list(page.object_list)) if not query else None
+    return render(request, "territory/grid_list.html", {"page": page, "tree": tree, "query": query})
 
 
 @login_required
@@ -127,5 +166,8 @@ def grid_detail(request, pk: int):
             "parent": parent,
             "children": natural_sorted(visible.filter(parent=grid), key=lambda g: g.name),
             "household_count": grid_households(grid).count(),
+            # Every figure is the door to its list (issue 6), as on the home page.
+            "figures": grid_figures(grid),
+            "progress": grid_progress(grid, timezone.localdate()),
         },
     )

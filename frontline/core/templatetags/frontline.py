@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from frontline.accounts.policy import policy_for
 from frontline.core.masking import mask_id_number
-from frontline.people.labels import CARE_GROUP_BY_LABEL
+from frontline.people.labels import CARE_GROUP_BY_LABEL, CARE_GROUP_LABELS
 from frontline.people.models import CareGroup
 
 register = template.Library()
@@ -63,3 +63,38 @@ def care_group(value: str) -> str:
     if code in CareGroup.values:
         return str(CareGroup(code).label)
     return value
+
+
+@register.filter
+def care_group_code(value: str) -> str:
+    """The code of a care group named by its Chinese sheet label (for worklist URLs)."""
+    return CARE_GROUP_BY_LABEL.get(value, value)
+
+
+@register.filter
+def staff_phone(value: str, user) -> str:
+    """A grid member's phone as the viewer sees it (see Policy.staff_phone)."""
+    return policy_for(user).staff_phone(value or "")
+
+
+@register.filter
+def dial(value: str, user) -> str:
+    """The number a call button may carry for this viewer, or "" (see Policy.dial)."""
+    return policy_for(user).dial(value or "")
+
+
+@register.simple_tag
+def visit_purposes() -> list[tuple[str, str]]:
+    from frontline.people.models import Visit
+
+    return list(Visit.Purpose.choices)
+
+
+# One character per care group for the room chart's cells, from the Chinese label: 独 孕 婴
+# 残 透 低 五 特 are what a worker reads off the paper charts; the legend names them.
+_MARKS = {code: label[0] for code, label in CARE_GROUP_LABELS.items()}
+
+
+@register.filter
+def care_group_mark(code: str) -> str:
+    return _MARKS.get(code, "?")

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from frontline.core.errors import DomainError
+from frontline.people.models import Visit
 from frontline.people.stats import census_stats
 from frontline.territory.services import region_by_path
 
@@ -44,6 +45,12 @@ class Command(BaseCommand):
             (_("Households where nobody orders online"), stats["cannot_order_online"]),
         ]
         labels += list(stats["care_groups"].items())
+        labels.append((_("Households visited today"), stats["visits_today"]))
+        outcomes = dict(Visit.Outcome.choices)
+        labels += [
+            (_("Visits today: %(outcome)s") % {"outcome": outcomes[code]}, n)
+            for code, n in stats["visits"].items()
+        ]
         width = max(_width(str(label)) for label, _n in labels)
         self.stdout.write(place.display_path)
         for label, n in labels:
