@@ -168,6 +168,19 @@ class Policy:
 
         return getattr(target, f"{LEVEL_FIELDS[home.level]}_id", None) == home.pk
 
+    def contains_path(self, path: str) -> bool:
+        """Whether the place at a region path is inside, whether or not it exists yet
+        (a census row may name a building the import is about to create)."""
+        from frontline.territory.models import Level
+        from frontline.territory.services import PATH_SEPARATOR
+
+        home = self.jurisdiction
+        if home is None:
+            return False
+        if home.level == Level.CITY:
+            return True
+        return (path + PATH_SEPARATOR).startswith(home.path + PATH_SEPARATOR)
+
     def region_by_path(self, path: str) -> Region:
         """The region at `path` if it is inside; else NotFound, worded like a bad path.
 

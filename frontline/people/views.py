@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from frontline.accounts.policy import policy_for
+from frontline.audit.services import client_ip
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
@@ -26,7 +27,7 @@ from frontline.territory.models import Region
 from frontline.territory.services import jurisdiction_of
 from frontline.territory.views import breadcrumb
 
-from .census import export_census, import_census, write_template
+from .census import export_census, import_census, upload_too_large, write_template
 from .forms import CensusUploadForm, ResidentSearchForm
 from .models import Household, Resident
 from .queries import search_residents
@@ -77,6 +78,7 @@ def resident_search(request):
 
 _SESSION_KEY = "census_uploads"
 _DONE_KEY = "census_uploads_done"
+_ERRORS_KEY = "census_upload_errors"
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -99,30 +101,56 @@ def _forget(request, token: str) -> None:
     request.session[_SESSION_KEY] = pending
 
 
-def _run_import(path: Path, *, filename: str, user, dry_run: bool):
+def _errors_path(user, token: str) -> Path:
+    # Beside the upload, named like it: the full error list of a preview, for its uploader.
+    return Path(settings.UPLOAD_DIR) / f"{user.pk}-{token}.errors.csv"
+
+
+def _run_import(path: Path, *, filename: str, request, dry_run: bool, errors_to=None):
     # import_census confines the rows to the actor's jurisdiction itself.
-    return import_census(path, filename=filename, actor=user, dry_run=dry_run)
+    return import_census(
+        path,
+        filename=filename,
+        actor=request.user,
+        dry_run=dry_run,
+        errors_to=errors_to,
+        ip=client_ip(request),
+    )
 
 
 @login_required
 def census_import(request):
     _require_import(request.user)
+    if request.method == "POST" and (refusal := _oversized(request)):
+        # Refused from the declared length, before the body is parsed.
+        form = CensusUploadForm()
+        form.add_error(None, refusal)
+        return render(request, "people/census_import.html", {"form": form}, status=413)
     form = CensusUploadForm(request.POST or None, request.FILES or None)
     if request.method != "POST" or not form.is_valid():
         return render(request, "people/census_import.html", {"form": form})
     sheet = form.cleaned_data["sheet"]
     token = secrets.token_hex(16)
     path = _upload_path(request.user, token, form.extension)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with path.open("wb") as out:
         for chunk in sheet.chunks():
             out.write(chunk)
+    errors_path = _errors_path(request.user, token)
     try:
-        result = _run_import(path, filename=sheet.name, user=request.user, dry_run=True)
+        result = _run_import(
+            path, filename=sheet.name, request=request, dry_run=True, errors_to=errors_path
+        )
     except DomainError as exc:
         path.unlink(missing_ok=True)
+        errors_path.unlink(missing_ok=True)
         messages.error(request, str(exc))
         return render(request, "people/census_import.html", {"form": CensusUploadForm()})
+    if result.ok:
+        errors_path.unlink(missing_ok=True)
+    else:
+        listed = request.session.get(_ERRORS_KEY, [])
+        request.session[_ERRORS_KEY] = [*listed[-19:], token]
     unchanged = result.ok and _changes_nothing(result)
     if result.ok and not unchanged:
         pending = _pending(request)
@@ -140,8 +168,35 @@ def census_import(request):
             "result": result,
             "filename": sheet.name,
             "token": None if unchanged else token,
+            "errors_token": None if result.ok else token,
             "unchanged": unchanged,
         },
+    )
+
+
+def _oversized(request) -> str | None:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    # The form's other fields and the multipart framing add a few KB at most.
+    return upload_too_large(length - 64 * 1024)
+
+
+@login_required
+def census_import_errors(request, token: str):
+    """The full error list of one of the uploader's own previews, as CSV."""
+    _require_import(request.user)
+    if not _TOKEN.match(token) or token not in request.session.get(_ERRORS_KEY, []):
+        raise Http404
+    path = _errors_path(request.user, token)
+    if not path.exists():
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename="census-errors.csv",
+        content_type="text/csv; charset=utf-8",
     )
 
 
@@ -172,7 +227,7 @@ def census_import_commit(request, token: str):
         _forget(request, token)
         raise Http404
     try:
-        result = _run_import(path, filename=upload["filename"], user=request.user, dry_run=False)
+        result = _run_import(path, filename=upload["filename"], request=request, dry_run=False)
     except DomainError as exc:
         messages.error(request, str(exc))
         return render(request, "people/census_import.html", {"form": CensusUploadForm()})
