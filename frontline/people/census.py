@@ -936,6 +936,8 @@ class _Counter:
         self.planned: set[tuple[int, str, str]] = set()  # new households in existing buildings
 
     def _regions(self, rows: list[_Row]) -> None:
+        if not self.paths and not Region.objects.filter(level=Level.CITY).exists():
+            self.result.regions_created += 1  # the root, created with the first building
         prefixes = {
             PATH_SEPARATOR.join(r.regions[:depth]) for r in rows for depth in range(1, 6)
         } - self.paths.keys()
