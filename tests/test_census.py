@@ -19,8 +19,6 @@ from frontline.people.stats import census_stats
 from frontline.territory.models import Region
 from frontline.territory.services import region_by_path
 
-from . import factories as f
-
 ANKANG = ["裕安区", "城南镇", "陡步河社区", "安康小区"]
 WANG = make_id_number("341503", dt.date(1941, 3, 2), 2, "F")
 LI = make_id_number("341503", dt.date(1980, 3, 2), 3, "M")

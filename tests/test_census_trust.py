@@ -27,7 +27,6 @@ from frontline.people.census import CENSUS_COLUMNS, import_census
 from frontline.people.models import Household, Resident
 from frontline.territory.models import Region
 
-from . import factories as f
 from .conftest import ANKANG, PASSWORD
 from .test_census import LI, WANG, csv_bytes, good_rows, pid, row, xlsx_bytes
 
@@ -347,13 +346,15 @@ def _with_sheet_xml(data: bytes, change) -> bytes:
 
 
 def test_a_declared_dimension_is_not_trusted(db):
+    """1.7 KB declaring A1:XFD60000 with one styled cell at its far corner ran 57 s."""
+    corner = '<row r="60000"><c r="XFD60000" s="0"/></row>'
     data = _with_sheet_xml(
         xlsx_bytes(good_rows()),
-        lambda xml: re.sub(r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:XFD60000"/>', xml),
+        lambda xml: re.sub(
+            r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:XFD60000"/>', xml
+        ).replace("</sheetData>", corner + "</sheetData>"),
     )
-    assert len(data) < 10_000 and b"XFD60000" in zipfile.ZipFile(io.BytesIO(data)).read(
-        "xl/worksheets/sheet1.xml"
-    )
+    assert len(data) < 10_000
 
     started = time.monotonic()
     result = run(data, filename="census.xlsx", dry_run=True)
@@ -363,11 +364,9 @@ def test_a_declared_dimension_is_not_trusted(db):
 
 
 def test_rows_of_empty_cells_are_skipped_quickly(db):
+    """Formatting applied to whole rows: every row has a styled cell in the last column."""
     empty_rows = "".join(
-        f'<row r="{n}">'
-        + "".join(f'<c r="{col}{n}" s="0"/>' for col in "ABCDEFGHIJKLMNOP")
-        + "</row>"
-        for n in range(5, 50_005)
+        f'<row r="{n}"><c r="A{n}" s="0"/><c r="XFD{n}" s="0"/></row>' for n in range(5, 30_005)
     )
     data = _with_sheet_xml(
         xlsx_bytes(good_rows()),
@@ -377,7 +376,7 @@ def test_rows_of_empty_cells_are_skipped_quickly(db):
     started = time.monotonic()
     result = run(data, filename="census.xlsx", dry_run=True)
 
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 10
     assert result.ok and result.rows == 3
 
 
