@@ -672,3 +672,83 @@ def test_household_and_resident_counts_unchanged_by_a_refused_sheet(community_st
     run(csv_bytes([row(), impostor_row(sun_li().id_number)]), actor=community_staff)
     assert (Household.objects.count(), Resident.objects.count()) == (households, residents)
     assert not Resident.objects.filter(id_number__in=[LI, WANG]).exists()
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+
+def _signed_in(client, user, settings, tmp_path):
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    assert client.login(username=user.username, password=PASSWORD)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def _upload(data: bytes, name="census.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def test_the_upload_form_refuses_a_file_over_the_limit(client, community_staff, settings, tmp_path):
+    client = _signed_in(client, community_staff, settings, tmp_path)
+    settings.FRONTLINE_UPLOAD_MAX_MB = 1
+    big = csv_bytes(good_rows()) + b"#" * (1024 * 1024)
+
+    response = client.post(reverse("census_import"), {"sheet": _upload(big)})
+
+    assert response.status_code in (200, 413)
+    assert "larger than 1 MB" in response.content.decode()
+    assert "result" not in response.context
+    assert not list((tmp_path / "uploads").glob("*")) if (tmp_path / "uploads").exists() else True
+
+
+def test_an_upload_declaring_too_much_is_refused_before_it_is_read(
+    client, community_staff, settings, tmp_path
+):
+    client = _signed_in(client, community_staff, settings, tmp_path)
+    settings.FRONTLINE_UPLOAD_MAX_MB = 1
+
+    response = client.post(
+        reverse("census_import"),
+        data=b"x",
+        content_type="multipart/form-data; boundary=zzz",
+        CONTENT_LENGTH=str(3 * 1024 * 1024),
+    )
+
+    assert response.status_code == 413
+    assert "larger than 1 MB" in response.content.decode()
+
+
+def test_a_lock_timeout_on_commit_is_a_message_not_a_500(
+    client, community_staff, settings, tmp_path, monkeypatch
+):
+    client = _signed_in(client, community_staff, settings, tmp_path)
+    preview = client.post(reverse("census_import"), {"sheet": _upload(csv_bytes(good_rows()))})
+    token = preview.context["token"]
+
+    def locked(self, rows):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(census._Writer, "write", locked)
+    response = client.post(reverse("census_import_commit", args=[token]))
+
+    assert response.status_code == 200
+    assert "another import is running; try again in a minute" in response.content.decode()
+    assert not Resident.objects.filter(id_number=LI).exists()
+
+
+def test_the_preview_of_an_outsiders_id_shows_only_the_refusal(
+    client, community_staff, settings, tmp_path
+):
+    client = _signed_in(client, community_staff, settings, tmp_path)
+    sun = sun_li()
+
+    response = client.post(
+        reverse("census_import"), {"sheet": _upload(csv_bytes([impostor_row(sun.id_number)]))}
+    )
+
+    html = response.content.decode()
+    assert OUTSIDE_REFUSAL in html
+    for leak in ("孙丽", "丽景苑", "金安区", "Updated residents", "New residents"):
+        assert leak not in html

@@ -123,9 +123,12 @@ def census_import(request):
     _require_import(request.user)
     if request.method == "POST" and (refusal := _oversized(request)):
         # Refused from the declared length, before the body is parsed.
-        form = CensusUploadForm()
-        form.add_error(None, refusal)
-        return render(request, "people/census_import.html", {"form": form}, status=413)
+        return render(
+            request,
+            "people/census_import.html",
+            {"form": CensusUploadForm(), "refusal": refusal},
+            status=413,
+        )
     form = CensusUploadForm(request.POST or None, request.FILES or None)
     if request.method != "POST" or not form.is_valid():
         return render(request, "people/census_import.html", {"form": form})
