@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import tempfile
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -139,6 +141,7 @@ def census_import(request):
     with path.open("wb") as out:
         for chunk in sheet.chunks():
             out.write(chunk)
+    _sweep_error_lists(request.user)
     errors_path = _errors_path(request.user, token)
     try:
         result = _run_import(
@@ -175,6 +178,15 @@ def census_import(request):
             "unchanged": unchanged,
         },
     )
+
+
+def _sweep_error_lists(user) -> None:
+    """Drop the uploader's error lists older than an hour: they repeat names and places."""
+    cutoff = time.time() - 3600
+    for path in Path(settings.UPLOAD_DIR).glob(f"{user.pk}-*.errors.csv"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
 
 
 def _oversized(request) -> str | None:
