@@ -831,13 +831,17 @@ _RESIDENT_FIELDS = (
 _LOCATION_FIELDS = ("district_id", "township_id", "community_id", "compound_id", "building_id")
 
 
+def _location(building: Region) -> tuple:
+    """The ancestor columns a resident of `building` carries (as the writer stores them)."""
+    location = getattr(building, "_census_location", None)
+    if location is None:
+        location = (*(getattr(building, f) for f in _LOCATION_FIELDS[:-1]), building.pk)
+        building._census_location = location  # type: ignore[attr-defined]
+    return location
+
+
 def _resident_values(row: _Row, household_id: int | None, building: Region | None) -> tuple:
     """The row as the stored tuple (_RESIDENT_FIELDS) it becomes; compared to the stored one."""
-    location = (
-        tuple(getattr(building, f) for f in _LOCATION_FIELDS[:-1]) + (building.pk,)
-        if building is not None
-        else (None,) * 5
-    )
     return (
         household_id,
         row.name,
@@ -849,7 +853,7 @@ def _resident_values(row: _Row, household_id: int | None, building: Region | Non
         row.is_party_member,
         row.can_order_online,
         row.away,
-        *location,
+        *(_location(building) if building is not None else (None,) * 5),
     )
 
 
@@ -1171,7 +1175,7 @@ class _Writer:
             if have - keep:
                 remove |= Q(resident_id=resident_id, group__in=have - keep)
             building = buildings[row.regions]
-            location = tuple(getattr(building, f) for f in _LOCATION_FIELDS)
+            location = _location(building)
             add.extend((resident_id, group, *location) for group in row.care_groups - keep)
         if remove.children:
             ResidentCareGroup.objects.filter(remove).delete()
