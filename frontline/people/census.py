@@ -599,6 +599,7 @@ def _validate(
     cells: Sequence[Any],
     positions: dict[str, int],
     seen_ids: dict[str, int],
+    shared: dict[Any, Any],
     confine: _Confinement | None,
     today: dt.date,
     limits: Limits,
@@ -750,21 +751,24 @@ def _validate(
 
     if errors or info is None or sex is None:
         return None, errors
+    # Values that repeat from row to row (places, rooms, work units, care groups) are kept
+    # once: less memory, and the spool pickles each of them once per batch.
+    regions = tuple(values[name] for name in REGION_COLUMNS)
     return (
         _Row(
             number=number,
-            regions=tuple(values[name] for name in REGION_COLUMNS),  # type: ignore[arg-type]
-            unit=values["单元"],
-            room=values["房号"],
+            regions=shared.setdefault(regions, regions),
+            unit=shared.setdefault(values["单元"], values["单元"]),
+            room=shared.setdefault(values["房号"], values["房号"]),
             name=values["姓名"],
             sex=sex,
             id_number=info.number,
             birth_date=info.birth_date,
             phone=phone,
-            work_unit=values["工作单位"],
+            work_unit=shared.setdefault(values["工作单位"], values["工作单位"]),
             is_party_member=bool(flags["党员"]),
             can_order_online=flags["会网购"],
-            care_groups=frozenset(groups),
+            care_groups=shared.setdefault(frozenset(groups), frozenset(groups)),
             away=bool(flags["在外"]),
         ),
         [],
@@ -1314,6 +1318,7 @@ def _check(
         return
     counter = _Counter(result) if result.dry_run else None
     seen_ids: dict[str, int] = {}
+    shared: dict[Any, Any] = {}
     batch: list[_Row] = []
     bar = _progress_bar(progress)
 
@@ -1341,7 +1346,7 @@ def _check(
         if _blank(cells):
             continue
         result.rows += 1
-        row, errors = _validate(number, cells, positions, seen_ids, confine, today, limits)
+        row, errors = _validate(number, cells, positions, seen_ids, shared, confine, today, limits)
         for error in errors:
             result.add_error(error)
         if row is not None:
