@@ -483,6 +483,7 @@ def test_an_xlsx_bomb_is_refused_by_each_limit(db, settings, setting, value, exp
     setattr(settings, setting, value)
     if setting == "FRONTLINE_IMPORT_MAX_SHARED_STRINGS_MB":
         settings.FRONTLINE_IMPORT_MAX_RATIO = 100_000
+        settings.FRONTLINE_IMPORT_MAX_UNCOMPRESSED_MB = 200
 
     result = run(xlsx_bomb(), filename="bomb.xlsx")
 
