@@ -192,6 +192,24 @@ UPLOAD_DIR = DATA_DIR / "uploads"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+# Census import limits: a sheet beyond any of them is refused with a message, before it
+# can fill memory or the disk (a few hundred KB of zipped XML can expand to gigabytes).
+FRONTLINE_UPLOAD_MAX_MB = _env_int("FRONTLINE_UPLOAD_MAX_MB", 50)
+# An .xlsx's sheet is streamed, so its unpacked size costs time, not memory: the default fits
+# a sheet at the row limit (~800 bytes of XML a row). Its shared text is held in memory whole,
+# hence the smaller limit on that part.
+FRONTLINE_IMPORT_MAX_UNCOMPRESSED_MB = _env_int("FRONTLINE_IMPORT_MAX_UNCOMPRESSED_MB", 1000)
+FRONTLINE_IMPORT_MAX_SHARED_STRINGS_MB = _env_int("FRONTLINE_IMPORT_MAX_SHARED_STRINGS_MB", 100)
+FRONTLINE_IMPORT_MAX_RATIO = _env_int("FRONTLINE_IMPORT_MAX_RATIO", 100)
+FRONTLINE_IMPORT_MAX_ROWS = _env_int("FRONTLINE_IMPORT_MAX_ROWS", 1_100_000)
+FRONTLINE_IMPORT_MAX_COLUMNS = _env_int("FRONTLINE_IMPORT_MAX_COLUMNS", 64)
+FRONTLINE_IMPORT_MAX_CELL_CHARS = _env_int("FRONTLINE_IMPORT_MAX_CELL_CHARS", 1000)
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {

@@ -233,7 +233,9 @@ def test_api_search_says_when_a_query_is_too_long(grid_worker):
 
     from frontline.accounts.services import user_token
 
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {user_token(user=grid_worker)}")
+    client = Client(
+        HTTP_AUTHORIZATION=f"Bearer {user_token(user=grid_worker)}", HTTP_ACCEPT_LANGUAGE="en"
+    )
     response = client.get(reverse("api:resident-list") + "?q=" + "王" * 40)
 
     assert response.status_code == 400

@@ -156,6 +156,13 @@ ROUTES = {
         "outside_staff",
         404,
     ),
+    # A preview's error list is its uploader's alone, like the upload itself.
+    "census_import_errors": (
+        "get",
+        lambda w: reverse("census_import_errors", args=[w["token"]]),
+        "outside_staff",
+        404,
+    ),
     "census_template": ("get", lambda w: reverse("census_template"), "outside_staff", 200),
     "census_export": (
         "get",

@@ -96,7 +96,10 @@ def bad_rows():
 
 
 def uploads(upload_dir: Path) -> list[Path]:
-    return sorted(upload_dir.glob("*")) if upload_dir.exists() else []
+    """Sheets waiting for a confirmation (a preview's error list is not one)."""
+    if not upload_dir.exists():
+        return []
+    return sorted(p for p in upload_dir.glob("*") if not p.name.endswith(".errors.csv"))
 
 
 # --- who may import ---------------------------------------------------------------------

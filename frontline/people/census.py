@@ -1,10 +1,21 @@
 """Census sheets (扫楼摸底): import and export, the way communities hold the data in Excel.
 
-One row per resident. The import is all-or-nothing: it validates and writes inside one
-transaction and rolls back if any row is wrong (or for a dry run), so that a sheet with
-one bad ID number on row 9,000 leaves the database exactly as it was, and every bad row
-is reported at once as `row N, column C: reason`. It streams (CSV row by row, XLSX in
-openpyxl's read-only mode) and writes in batches, so memory stays bounded.
+One row per resident. The import is all-or-nothing and runs in two passes:
+
+1. Validate, reading only: every cell of every row is checked, an ID number registered
+   outside the importer's jurisdiction is refused, and (for a preview) what the import
+   would change is counted from plain batched reads. No transaction is opened, so a
+   preview never holds SQLite's write lock and never writes.
+2. Write, only if the whole sheet is right and this is no dry run: the validated rows,
+   spooled to a temporary file in pass 1, are written in batches inside one transaction
+   (`BEGIN IMMEDIATE` on SQLite), so a sheet with one bad ID number on row 9,000 leaves the
+   database exactly as it was.
+
+Every bad row is reported as `row N, column C: reason`; the result keeps the first
+ERRORS_KEPT errors and a count by kind, and the whole list can be streamed to a CSV file.
+Both passes stream (CSV row by row, XLSX in openpyxl's read-only mode) and the sheet is
+checked against the limits in settings first (upload size, unpacked size, rows, columns,
+cell length), so memory stays bounded whatever the file holds.
 """
 
 from __future__ import annotations
@@ -14,19 +25,28 @@ import csv
 import datetime as dt
 import difflib
 import io
+import os
+import pickle
 import re
+import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from frontline.accounts.policy import Action, policy_for
+from frontline.audit.models import AuditAction
+from frontline.audit.services import audit_record
+from frontline.core.errors import DomainError
 from frontline.territory.models import Level, Region
 from frontline.territory.services import PATH_SEPARATOR, region_ensure_path
 
@@ -85,11 +105,81 @@ _CARE_SPLIT = re.compile(r"[、,，;；\s]+")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 _MAX_LEN = {"单元": 16, "房号": 16, "姓名": 32, "工作单位": 100}
+# C0 controls (tab and newlines included: no census field holds them), DEL and C1. A NUL in
+# a name made every .xlsx export of the city fail; none of them is ever meant.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 _REQUIRED_EXCEPT_ID = [c for c in CENSUS_COLUMNS if c in REQUIRED_COLUMNS and c != "身份证号"]
 
 BATCH_SIZE = 2000
 SHEET_TITLE = "普查"
+# What a result keeps and shows; the rest are counted by kind (and streamed to a file).
+ERRORS_KEPT = 200
+# The full list written beside an upload stops here, so that the disk is bounded too.
+ERRORS_FILE_LINES = 1_000_000
+# The audit record of an import names at most this many residents (and the total).
+AUDIT_IDS = 1000
+# A member this small cannot be a bomb whatever its ratio (styles compress very well).
+_RATIO_FLOOR = 1 << 20
+_ECHO = 40  # characters of a bad value repeated in its error message
+
+
+class Kind:
+    """What went wrong, for the summary by kind (`身份证号 checksum: 93,118 rows`)."""
+
+    EMPTY = gettext_noop("empty")
+    TOO_LONG = gettext_noop("too long")
+    CONTROL = gettext_noop("control character")
+    FORMAT = gettext_noop("format")
+    CHECKSUM = gettext_noop("checksum")
+    BIRTH_DATE = gettext_noop("birth date")
+    DUPLICATE = gettext_noop("duplicate")
+    NUMBER = gettext_noop("stored as a number")
+    DISAGREES = gettext_noop("disagrees with the ID number")
+    UNKNOWN = gettext_noop("unknown value")
+    OUTSIDE = gettext_noop("outside your jurisdiction")
+    HEADER = gettext_noop("header")
+    FILE = gettext_noop("file")
+
+
+# InvalidIdNumber.kind → Kind.
+_ID_KINDS = {"format": Kind.FORMAT, "checksum": Kind.CHECKSUM, "birth date": Kind.BIRTH_DATE}
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much of a sheet the import reads before refusing it (settings.FRONTLINE_*)."""
+
+    upload_bytes: int
+    uncompressed_bytes: int
+    shared_strings_bytes: int
+    ratio: int
+    rows: int
+    columns: int
+    cell_chars: int
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        mb = 1024 * 1024
+        return cls(
+            upload_bytes=settings.FRONTLINE_UPLOAD_MAX_MB * mb,
+            uncompressed_bytes=settings.FRONTLINE_IMPORT_MAX_UNCOMPRESSED_MB * mb,
+            shared_strings_bytes=settings.FRONTLINE_IMPORT_MAX_SHARED_STRINGS_MB * mb,
+            ratio=settings.FRONTLINE_IMPORT_MAX_RATIO,
+            rows=settings.FRONTLINE_IMPORT_MAX_ROWS,
+            columns=settings.FRONTLINE_IMPORT_MAX_COLUMNS,
+            cell_chars=settings.FRONTLINE_IMPORT_MAX_CELL_CHARS,
+        )
+
+
+def upload_too_large(size: int) -> str | None:
+    """The refusal for a file of `size` bytes, or None if it may be imported."""
+    limit = settings.FRONTLINE_UPLOAD_MAX_MB
+    if size > limit * 1024 * 1024:
+        return _("the file is larger than %(limit)d MB; split it into smaller sheets") % {
+            "limit": limit
+        }
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +187,7 @@ class RowError:
     row: int | None  # sheet row, the header being row 1; None for the file as a whole
     column: str | None
     message: str
+    kind: str = ""  # translated Kind label, for the summary
 
     def __str__(self) -> str:
         if self.row is None:
@@ -110,6 +201,64 @@ class RowError:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorGroup:
+    """One line of the summary: how many rows have this kind of error in this column."""
+
+    column: str | None
+    kind: str
+    count: int
+
+    def __str__(self) -> str:
+        what = f"{self.column} {self.kind}" if self.column else self.kind
+        return ngettext("%(what)s: %(count)s row", "%(what)s: %(count)s rows", self.count) % {
+            "what": what,
+            "count": f"{self.count:,}",
+        }
+
+
+class _ErrorSink:
+    """Every error as a CSV line (UTF-8 with BOM for Excel), up to ERRORS_FILE_LINES."""
+
+    def __init__(self, target: Path | str | IO[str]) -> None:
+        self.owned = isinstance(target, str | Path)
+        if isinstance(target, str | Path):
+            # Owner-only: the list repeats names and places of the sheet.
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)
+            self.stream: IO[str] = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        else:
+            self.stream = target
+        self.writer = csv.writer(self.stream)
+        self.writer.writerow([_("row"), _("column"), _("kind"), _("reason")])
+        self.lines = 0
+        self.dropped = 0
+
+    def write(self, error: RowError) -> None:
+        if self.lines >= ERRORS_FILE_LINES:
+            self.dropped += 1
+            return
+        self.writer.writerow(
+            ["" if error.row is None else error.row, error.column or "", error.kind, error.message]
+        )
+        self.lines += 1
+
+    def close(self) -> None:
+        if self.dropped:
+            self.writer.writerow(
+                [
+                    "",
+                    "",
+                    "",
+                    _("%(count)s more errors not listed") % {"count": f"{self.dropped:,}"},
+                ]
+            )
+        if self.owned:
+            self.stream.close()
+        else:
+            self.stream.flush()
+
+
 @dataclass
 class ImportResult:
     dry_run: bool = False
@@ -118,16 +267,62 @@ class ImportResult:
     residents_created: int = 0
     residents_updated: int = 0
     residents_unchanged: int = 0
+    residents_moved: int = 0
     regions_created: int = 0
+    # The first ERRORS_KEPT errors; error_count has them all, error_kinds by kind.
     errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    error_kinds: Counter[tuple[str | None, str]] = field(default_factory=Counter)
+    # Residents the import created or changed: the first AUDIT_IDS ids, and how many.
+    changed_ids: list[int] = field(default_factory=list)
+    changed_total: int = 0
+    _sink: _ErrorSink | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.error_count = max(self.error_count, len(self.errors))
+
+    def add_error(self, error: RowError) -> None:
+        self.error_count += 1
+        self.error_kinds[(error.column, error.kind)] += 1
+        if len(self.errors) < ERRORS_KEPT:
+            self.errors.append(error)
+        if self._sink is not None:
+            self._sink.write(error)
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return self.error_count == 0
 
     @property
     def written(self) -> bool:
         return self.ok and not self.dry_run
+
+    @property
+    def errors_not_shown(self) -> int:
+        return self.error_count - len(self.errors)
+
+    @property
+    def summary(self) -> list[ErrorGroup]:
+        """Errors by column and kind, the commonest first."""
+        return [
+            ErrorGroup(column, kind, count)
+            for (column, kind), count in sorted(
+                self.error_kinds.items(), key=lambda item: (-item[1], item[0][0] or "", item[0][1])
+            )
+        ]
+
+    def _changed(self, ids: Iterable[int]) -> None:
+        for resident_id in ids:
+            self.changed_total += 1
+            if len(self.changed_ids) < AUDIT_IDS:
+                self.changed_ids.append(resident_id)
+
+    def _forget_counts(self) -> None:
+        # A sheet with errors changes nothing, and half-counted figures would only mislead
+        # (or say something about rows the importer may not see).
+        self.households_created = self.residents_created = self.residents_updated = 0
+        self.residents_unchanged = self.residents_moved = self.regions_created = 0
+        self.changed_ids, self.changed_total = [], 0
 
 
 class _Rollback(Exception):
@@ -136,6 +331,14 @@ class _Rollback(Exception):
 
 class _Stop(Exception):
     """Raised to abandon a sheet that cannot be read at all."""
+
+
+def _file_error(message: str) -> RowError:
+    return RowError(None, None, message, _(Kind.FILE))
+
+
+def _echo(value: str) -> str:
+    return value if len(value) <= _ECHO else value[:_ECHO] + "…"
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -200,8 +403,21 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _read_rows(stream: IO[bytes], filename: str) -> Iterator[tuple[int, list[Any]]]:
-    """(sheet row number, cells) for every row, the header included."""
+def _blank(cells: Sequence[Any]) -> bool:
+    if not any(cells):
+        # All None or "" (the common case: one C-level pass); 0 and False are not blank.
+        return all(c is None or c == "" for c in cells)
+    return not any(_cell_text(c) for c in cells)
+
+
+def _read_rows(
+    stream: IO[bytes], filename: str, limits: Limits
+) -> Iterator[tuple[int, Sequence[Any]]]:
+    """(sheet row number, cells) for every row, the header included, within the limits."""
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if refusal := upload_too_large(size):
+        raise _Stop(refusal)
     head = stream.read(8)
     stream.seek(0)
     kind = _sniff_kind(head, filename)
@@ -209,35 +425,108 @@ def _read_rows(stream: IO[bytes], filename: str) -> Iterator[tuple[int, list[Any
         raise _Stop(_("the old .xls format is not supported; save the sheet as .xlsx or CSV"))
     if kind == "binary":
         raise _Stop(_("this is not a CSV or XLSX file"))
-    if kind == "xlsx":
-        yield from _read_xlsx(stream)
-        return
+    rows = _read_xlsx(stream, limits) if kind == "xlsx" else _read_csv(stream)
+    width = limits.columns
+    for number, cells in rows:
+        if number > limits.rows + 1:
+            raise _Stop(
+                _("the sheet has more than %(limit)s rows; split it into smaller sheets")
+                % {"limit": f"{limits.rows:,}"}
+            )
+        if len(cells) > width and not _blank(cells[width:]):
+            raise _Stop(
+                _("row %(row)d has more than %(limit)d columns; the census has %(columns)d")
+                % {"row": number, "limit": width, "columns": len(CENSUS_COLUMNS)}
+            )
+        yield number, cells
+
+
+def _read_csv(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     encoding = _csv_encoding(stream)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    reader = csv.reader(text)
     try:
-        reader = csv.reader(text)
         yield from enumerate(reader, start=1)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise _Stop(_("the CSV file is malformed: %(error)s") % {"error": exc}) from None
+    except csv.Error:
+        # csv's own wording is English and names its internals: say where instead.
+        raise _Stop(
+            _("the CSV file is malformed near line %(line)d (a cell too long or a stray quote)")
+            % {"line": reader.line_num + 1}
+        ) from None
+    except UnicodeDecodeError:
+        raise _Stop(
+            _("the CSV file is not valid text near line %(line)d; save it as UTF-8")
+            % {"line": reader.line_num + 1}
+        ) from None
     finally:
         text.detach()
 
 
-def _read_xlsx(stream: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
+def _corrupt() -> str:
+    # Never the exception's own text: it is English ("File is not a zip file") and says
+    # nothing a clerk can act on.
+    return _("the XLSX file is corrupt or not a workbook; open it in Excel and save it again")
+
+
+def _check_workbook(stream: IO[bytes], limits: Limits) -> None:
+    """Refuse a zip bomb from the zip directory alone, before anything is unpacked.
+
+    The declared sizes can be trusted as an upper bound: zipfile stops reading a member at
+    its declared size (and fails its checksum if there was more).
+    """
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        raise _Stop(_corrupt()) from None
+    mb = 1024 * 1024
+    total = 0
+    for info in members:
+        total += info.file_size
+        if info.file_size > _RATIO_FLOOR and info.file_size > info.compress_size * limits.ratio:
+            raise _Stop(
+                _(
+                    "the workbook unpacks to more than %(ratio)d times its size, which no real "
+                    "sheet does; it was refused unread"
+                )
+                % {"ratio": limits.ratio}
+            )
+        if (
+            "sharedstrings" in info.filename.lower()
+            and info.file_size > limits.shared_strings_bytes
+        ):
+            raise _Stop(
+                _("the workbook's text unpacks to more than %(limit)d MB; split the sheet")
+                % {"limit": limits.shared_strings_bytes // mb}
+            )
+    if total > limits.uncompressed_bytes:
+        raise _Stop(
+            _("the workbook unpacks to more than %(limit)d MB; split it or save it as CSV")
+            % {"limit": limits.uncompressed_bytes // mb}
+        )
+    stream.seek(0)
+
+
+def _read_xlsx(stream: IO[bytes], limits: Limits) -> Iterator[tuple[int, Sequence[Any]]]:
     from openpyxl import load_workbook
 
+    _check_workbook(stream, limits)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise _Stop(
-            _("the XLSX file is corrupt or not a workbook (%(error)s)") % {"error": exc}
-        ) from None
-    try:
         sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(row)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise _Stop(_("the XLSX file is corrupt (%(error)s)") % {"error": exc}) from None
+    except Exception:  # a damaged workbook breaks openpyxl in many ways; none is a 500
+        raise _Stop(_corrupt()) from None
+    try:
+        # The declared dimension (`A1:XFD60000`) is the writer's claim, not the data: with
+        # it openpyxl pads every row to 16,384 cells and every gap to the last row.
+        sheet.reset_dimensions()
+        # One column past the limit, so that a row which goes beyond it can be refused.
+        rows = sheet.iter_rows(max_col=limits.columns + 1, values_only=True)
+        yield from enumerate(rows, start=1)
+    except _Stop:
+        raise
+    except Exception:
+        raise _Stop(_corrupt()) from None
     finally:
         workbook.close()
 
@@ -246,19 +535,24 @@ def _normalise_header(value: str) -> str:
     return re.sub(r"[\s_\-]+", "", value).lower()
 
 
-def _map_header(cells: list[Any], errors: list[RowError]) -> dict[str, int] | None:
+def _map_header(cells: Sequence[Any], result: ImportResult) -> dict[str, int] | None:
     """Column name → index; reports every unknown, duplicate or missing column."""
     positions: dict[str, int] = {}
     unknown: list[str] = []
+    before = result.error_count
+    header = _(Kind.HEADER)
     for index, raw in enumerate(cells):
         text = _cell_text(raw).lstrip("\ufeff")
         if not text:
+            continue
+        if _CONTROL.search(text) or len(text) > 64:
+            result.add_error(RowError(1, _echo(_CONTROL.sub("?", text)), _("not a column"), header))
             continue
         name = text if text in CENSUS_COLUMNS else COLUMN_ALIASES.get(_normalise_header(text))
         if name is None:
             unknown.append(text)
         elif name in positions:
-            errors.append(RowError(1, text, _("column appears twice")))
+            result.add_error(RowError(1, text, _("column appears twice"), header))
         else:
             positions[name] = index
     missing = [name for name in CENSUS_COLUMNS if name not in positions]
@@ -268,17 +562,16 @@ def _map_header(cells: list[Any], errors: list[RowError]) -> dict[str, int] | No
         message = _("unknown column “%(name)s”") % {"name": text}
         if hint:
             message += _("; did you mean “%(hint)s”?") % {"hint": hint[0]}
-        errors.append(RowError(1, text, message))
+        result.add_error(RowError(1, text, message, header))
     for name in missing:
-        errors.append(RowError(1, name, _("missing column")))
-    return None if errors else positions
+        result.add_error(RowError(1, name, _("missing column"), header))
+    return None if result.error_count > before else positions
 
 
 # --- validating -------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Row:
+class _Row(NamedTuple):
     number: int
     regions: tuple[str, str, str, str, str]
     unit: str
@@ -306,21 +599,56 @@ def _yes_no(text: str) -> bool | None:
 
 def _validate(
     number: int,
-    cells: list[Any],
+    cells: Sequence[Any],
     positions: dict[str, int],
     seen_ids: dict[str, int],
-    scope_path: str,
+    shared: dict[Any, Any],
+    confine: _Confinement | None,
     today: dt.date,
+    limits: Limits,
 ) -> tuple[_Row | None, list[RowError]]:
     errors: list[RowError] = []
 
-    def err(column: str, message: str) -> None:
-        errors.append(RowError(number, column, message))
+    def err(column: str, message: str, kind: str) -> None:
+        errors.append(RowError(number, column, message, _(kind)))
 
     width = len(cells)
+    # str.strip inline for the common case (every CSV cell, most XLSX cells): a function
+    # call per cell is a measurable part of a million-row import. A leading quote is the
+    # export's formula neutralisation (see sheetsafe), undone exactly as _cell_text does.
     values = {
-        name: _cell_text(cells[index]) if index < width else "" for name, index in positions.items()
+        name: (
+            (
+                (text if (text := cell.strip())[:1] != "'" else unneutralise_cell(text))
+                if type(cell := cells[index]) is str
+                else _cell_text(cell)
+            )
+            if index < width
+            else ""
+        )
+        for name, index in positions.items()
     }
+    # Cell-level refusals first: a value with a NUL or a megabyte of text is not read
+    # further (and not echoed back in other messages).
+    joined = "".join(values.values())
+    suspect = _CONTROL.search(joined) is not None or len(joined) > limits.cell_chars
+    for name, value in values.items() if suspect else ():
+        if len(value) > limits.cell_chars:
+            err(
+                name,
+                _("longer than %(limit)d characters") % {"limit": limits.cell_chars},
+                Kind.TOO_LONG,
+            )
+        elif match := _CONTROL.search(value):
+            err(
+                name,
+                _("contains a control character (U+%(code)04X), which no census value may hold")
+                % {"code": ord(match.group())},
+                Kind.CONTROL,
+            )
+    if errors:
+        return None, errors
+
     raw_id = cells[positions["身份证号"]] if positions["身份证号"] < width else None
     if isinstance(raw_id, int | float) and not isinstance(raw_id, bool):
         # Excel keeps 15 significant digits: an ID typed into a number cell has already
@@ -328,39 +656,48 @@ def _validate(
         err(
             "身份证号",
             _("stored as a number, so Excel lost its last digits; format the column as text"),
+            Kind.NUMBER,
         )
         values["身份证号"] = ""
     elif not values["身份证号"]:
-        err("身份证号", _("required cell is empty"))
+        err("身份证号", _("required cell is empty"), Kind.EMPTY)
 
     for name in _REQUIRED_EXCEPT_ID:
         if not values[name]:
-            err(name, _("required cell is empty"))
+            err(name, _("required cell is empty"), Kind.EMPTY)
     for name, limit in _MAX_LEN.items():
         if len(values[name]) > limit:
-            err(name, _("longer than %(limit)d characters") % {"limit": limit})
+            err(name, _("longer than %(limit)d characters") % {"limit": limit}, Kind.TOO_LONG)
     for name in REGION_COLUMNS:
         if PATH_SEPARATOR in values[name]:
-            err(name, _("a place name cannot contain “/”"))
+            err(name, _("a place name cannot contain “/”"), Kind.FORMAT)
         elif len(values[name]) > 64:
-            err(name, _("longer than %(limit)d characters") % {"limit": 64})
+            err(name, _("longer than %(limit)d characters") % {"limit": 64}, Kind.TOO_LONG)
 
     sex = None
     if values["性别"]:
         sex = _SEX.get(values["性别"].lower())
         if sex is None:
-            err("性别", _("must be 男 or 女, not “%(value)s”") % {"value": values["性别"]})
+            err(
+                "性别",
+                _("must be 男 or 女, not “%(value)s”") % {"value": _echo(values["性别"])},
+                Kind.UNKNOWN,
+            )
 
     info = None
     if values["身份证号"]:
         try:
             info = parse_id_number(values["身份证号"], today=today)
         except InvalidIdNumber as exc:
-            err("身份证号", str(exc))
+            err("身份证号", str(exc), _ID_KINDS.get(exc.kind, Kind.FORMAT))
     if info is not None:
         first = seen_ids.get(info.number)
         if first is not None:
-            err("身份证号", _("the same ID number is already on row %(row)d") % {"row": first})
+            err(
+                "身份证号",
+                _("the same ID number is already on row %(row)d") % {"row": first},
+                Kind.DUPLICATE,
+            )
         else:
             seen_ids[info.number] = number
         if sex is not None and sex != info.sex:
@@ -368,6 +705,7 @@ def _validate(
                 "性别",
                 _("%(sex)s disagrees with the ID number, which is %(id_sex)s")
                 % {"sex": values["性别"], "id_sex": _SEX_LABEL[info.sex]},
+                Kind.DISAGREES,
             )
 
     phone = values["联系电话"]
@@ -379,7 +717,8 @@ def _validate(
         err(
             "联系电话",
             _("“%(value)s” is not a mobile (11 digits) or landline number")
-            % {"value": values["联系电话"]},
+            % {"value": _echo(values["联系电话"])},
+            Kind.FORMAT,
         )
 
     flags: dict[str, bool | None] = {}
@@ -391,7 +730,7 @@ def _validate(
         try:
             flags[name] = _yes_no(text)
         except ValueError:
-            err(name, _("must be 是 or 否, not “%(value)s”") % {"value": text})
+            err(name, _("must be 是 or 否, not “%(value)s”") % {"value": _echo(text)}, Kind.UNKNOWN)
 
     groups: set[str] = set()
     for label in _CARE_SPLIT.split(values["重点人群"]) if values["重点人群"] else ():
@@ -402,44 +741,94 @@ def _validate(
             err(
                 "重点人群",
                 _("unknown care group “%(label)s”; use %(labels)s")
-                % {"label": label, "labels": "、".join(CARE_GROUP_LABELS.values())},
+                % {"label": _echo(label), "labels": "、".join(CARE_GROUP_LABELS.values())},
+                Kind.UNKNOWN,
             )
         else:
             groups.add(code)
 
-    if scope_path and not errors:
+    if confine is not None and not errors:
         path = PATH_SEPARATOR.join(values[name] for name in REGION_COLUMNS)
-        if not (path + PATH_SEPARATOR).startswith(scope_path + PATH_SEPARATOR):
+        if not confine.policy.contains_path(path):
             err(
                 "区县",
                 _("%(path)s is outside your jurisdiction (%(scope)s)")
-                % {"path": path, "scope": scope_path},
+                % {"path": path, "scope": confine.home},
+                Kind.OUTSIDE,
             )
 
     if errors or info is None or sex is None:
         return None, errors
+    # Values that repeat from row to row (places, rooms, work units, care groups) are kept
+    # once: less memory, and the spool pickles each of them once per batch.
+    regions = tuple(values[name] for name in REGION_COLUMNS)
     return (
         _Row(
             number=number,
-            regions=tuple(values[name] for name in REGION_COLUMNS),  # type: ignore[arg-type]
-            unit=values["单元"],
-            room=values["房号"],
+            regions=shared.setdefault(regions, regions),
+            unit=shared.setdefault(values["单元"], values["单元"]),
+            room=shared.setdefault(values["房号"], values["房号"]),
             name=values["姓名"],
             sex=sex,
             id_number=info.number,
             birth_date=info.birth_date,
             phone=phone,
-            work_unit=values["工作单位"],
+            work_unit=shared.setdefault(values["工作单位"], values["工作单位"]),
             is_party_member=bool(flags["党员"]),
             can_order_online=flags["会网购"],
-            care_groups=frozenset(groups),
+            care_groups=shared.setdefault(frozenset(groups), frozenset(groups)),
             away=bool(flags["在外"]),
         ),
         [],
     )
 
 
-# --- writing ----------------------------------------------------------------------------
+class _Located:
+    """The ancestor columns of a stored row, for policy.contains without loading a model."""
+
+    __slots__ = ("district_id", "township_id", "community_id", "compound_id", "building_id")
+
+    def __init__(self, *ids: int | None) -> None:
+        (
+            self.district_id,
+            self.township_id,
+            self.community_id,
+            self.compound_id,
+            self.building_id,
+        ) = ids
+
+
+class _Confinement:
+    """An importer confined to a jurisdiction (the system and a city-wide account are not)."""
+
+    def __init__(self, policy: Any) -> None:
+        self.policy = policy
+        self.home = policy.jurisdiction.path
+        self.refused_rows: list[int] = []
+        self.refused = 0
+
+    def outside(self, located: Iterable[Any]) -> bool:
+        return not self.policy.contains(_Located(*located))
+
+    def refuse(self, row: _Row, result: ImportResult) -> None:
+        # No name and no place: the importer may not learn where this person lives.
+        result.add_error(
+            RowError(
+                row.number,
+                "身份证号",
+                _(
+                    "registered outside your jurisdiction; ask a person whose jurisdiction "
+                    "covers both places to transfer them"
+                ),
+                _(Kind.OUTSIDE),
+            )
+        )
+        self.refused += 1
+        if len(self.refused_rows) < AUDIT_IDS:
+            self.refused_rows.append(row.number)
+
+
+# --- shared by the preview's counts and the writer ----------------------------------------
 
 _RESIDENT_FIELDS = (
     "household_id",
@@ -459,6 +848,32 @@ _RESIDENT_FIELDS = (
     "building_id",
 )
 _LOCATION_FIELDS = ("district_id", "township_id", "community_id", "compound_id", "building_id")
+
+
+def _location(building: Region) -> tuple:
+    """The ancestor columns a resident of `building` carries (as the writer stores them)."""
+    location = getattr(building, "_census_location", None)
+    if location is None:
+        location = (*(getattr(building, f) for f in _LOCATION_FIELDS[:-1]), building.pk)
+        building._census_location = location  # type: ignore[attr-defined]
+    return location
+
+
+def _resident_values(row: _Row, household_id: int | None, building: Region | None) -> tuple:
+    """The row as the stored tuple (_RESIDENT_FIELDS) it becomes; compared to the stored one."""
+    return (
+        household_id,
+        row.name,
+        row.sex,
+        row.birth_date,
+        row.phone,
+        row.phone[-4:],
+        row.work_unit,
+        row.is_party_member,
+        row.can_order_online,
+        row.away,
+        *(_location(building) if building is not None else (None,) * 5),
+    )
 
 
 def _executemany(
@@ -515,9 +930,125 @@ def _fetch(model: type, columns: Sequence[str], key: str, values: list) -> list[
         return cursor.fetchall()
 
 
-class _Writer:
+def _care_groups_of(resident_ids: list[int]) -> dict[int, set[str]]:
+    current: dict[int, set[str]] = {}
+    for resident_id, group in _fetch(
+        ResidentCareGroup, ("resident_id", "group"), "resident_id", resident_ids
+    ):
+        current.setdefault(resident_id, set()).add(group)
+    return current
+
+
+# --- counting without writing (the preview) -----------------------------------------------
+
+
+class _Counter:
+    """What the writer would create and change, from plain reads: the preview's figures.
+
+    It mirrors _Writer: the same building lookup by path, the same household key
+    (building, unit, room), the same stored-tuple comparison and care-group rule, so a
+    preview's counts are the import's counts.
+    """
+
     def __init__(self, result: ImportResult) -> None:
         self.result = result
+        self.paths: dict[str, bool] = {}  # every region path seen → exists
+        self.buildings: dict[tuple[str, ...], Region | None] = {}
+        self.households: dict[int, dict[tuple[str, str], int]] = {}  # existing buildings
+        self.new_households: dict[tuple[str, ...], set[str]] = {}  # new buildings' (unit, room)
+        self.planned: set[tuple[int, str, str]] = set()  # new households in existing buildings
+
+    def _regions(self, rows: list[_Row]) -> None:
+        if not self.paths and not Region.objects.filter(level=Level.CITY).exists():
+            self.result.regions_created += 1  # the root, created with the first building
+        prefixes = {
+            PATH_SEPARATOR.join(r.regions[:depth]) for r in rows for depth in range(1, 6)
+        } - self.paths.keys()
+        if prefixes:
+            found = set(
+                Region.objects.filter(path__in=list(prefixes)).values_list("path", flat=True)
+            )
+            for path in prefixes:
+                self.paths[path] = path in found
+                if path not in found:
+                    self.result.regions_created += 1
+        unknown = {r.regions for r in rows} - self.buildings.keys()
+        if unknown:
+            by_path = {
+                region.path: region
+                for region in Region.objects.filter(
+                    path__in=[PATH_SEPARATOR.join(names) for names in unknown]
+                ).only("id", "path", "district", "township", "community", "compound")
+            }
+            for names in unknown:
+                self.buildings[names] = by_path.get(PATH_SEPARATOR.join(names))
+        wanted = {
+            building.pk
+            for names in {r.regions for r in rows}
+            if (building := self.buildings[names]) is not None
+            and building.pk not in self.households
+        }
+        if wanted:
+            for building_id in wanted:
+                self.households[building_id] = {}
+            for pk, building_id, unit, room in Household.objects.filter(
+                building_id__in=wanted
+            ).values_list("id", "building_id", "unit", "room"):
+                self.households[building_id][(unit, room)] = pk
+
+    def count(self, rows: list[_Row]) -> None:
+        result = self.result
+        self._regions(rows)
+        existing = {
+            stored[1]: stored
+            for stored in _fetch(
+                Resident,
+                ("id", "id_number", *_RESIDENT_FIELDS),
+                "id_number",
+                [r.id_number for r in rows],
+            )
+        }
+        maybe_unchanged: list[tuple[int, _Row]] = []
+        for row in rows:
+            building = self.buildings[row.regions]
+            household_id: int | None = None
+            if building is None:
+                rooms = self.new_households.setdefault(row.regions, set())
+                key = f"{row.unit}\x00{row.room}"
+                if key not in rooms:
+                    rooms.add(key)
+                    result.households_created += 1
+            else:
+                household_id = self.households[building.pk].get((row.unit, row.room))
+                planned = (building.pk, row.unit, row.room)
+                if household_id is None and planned not in self.planned:
+                    self.planned.add(planned)
+                    result.households_created += 1
+            stored = existing.get(row.id_number)
+            if stored is None:
+                result.residents_created += 1
+                continue
+            if household_id is None or stored[2:] != _resident_values(row, household_id, building):
+                result.residents_updated += 1
+                if stored[2] != household_id:
+                    result.residents_moved += 1
+            else:
+                maybe_unchanged.append((stored[0], row))
+        current = _care_groups_of([resident_id for resident_id, _row in maybe_unchanged])
+        for resident_id, row in maybe_unchanged:
+            if current.get(resident_id, set()) != row.care_groups:
+                result.residents_updated += 1
+            else:
+                result.residents_unchanged += 1
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+class _Writer:
+    def __init__(self, result: ImportResult, confine: _Confinement | None) -> None:
+        self.result = result
+        self.confine = confine
         self.buildings: dict[tuple[str, ...], Region] = {}
         self.region_cache: dict[tuple[str, ...], Region] = {}
         self.touched_households: set[int] = set()
@@ -536,8 +1067,6 @@ class _Writer:
         return self.buildings
 
     def write(self, rows: list[_Row]) -> None:
-        buildings = self._buildings(rows)
-        households = self._households(rows, buildings)
         existing = {
             stored[1]: stored
             for stored in _fetch(
@@ -547,6 +1076,17 @@ class _Writer:
                 [r.id_number for r in rows],
             )
         }
+        if self.confine is not None:
+            # Checked again under the write lock: someone may have moved a resident out of
+            # the jurisdiction since the sheet was validated.
+            for row in rows:
+                stored = existing.get(row.id_number)
+                if stored is not None and self.confine.outside(stored[-5:]):
+                    self.confine.refuse(row, self.result)
+            if not self.result.ok:
+                raise _Rollback
+        buildings = self._buildings(rows)
+        households = self._households(rows, buildings)
         adapt = self.adapt_date
         inserts: list[tuple] = []
         updates: list[tuple] = []
@@ -556,23 +1096,7 @@ class _Writer:
             building = buildings[row.regions]
             household_id = households[(building.pk, row.unit, row.room)]
             self.touched_households.add(household_id)
-            values = (
-                household_id,
-                row.name,
-                row.sex,
-                row.birth_date,
-                row.phone,
-                row.phone[-4:],
-                row.work_unit,
-                row.is_party_member,
-                row.can_order_online,
-                row.away,
-                building.district_id,
-                building.township_id,
-                building.community_id,
-                building.compound_id,
-                building.pk,
-            )
+            values = _resident_values(row, household_id, building)
             stored = existing.get(row.id_number)
             if stored is None:
                 inserts.append((row.id_number, *values[:3], adapt(row.birth_date), *values[4:]))
@@ -588,14 +1112,14 @@ class _Writer:
         _executemany(Resident, _RESIDENT_FIELDS, updates, update=True)
         self.result.residents_created += len(inserts)
         self.result.residents_updated += len(updates)
+        self.result.residents_moved += len(moved)
         ids = {number: values[0] for number, values in existing.items()}
         if inserts:
-            ids.update(
-                Resident.objects.filter(id_number__in=[r[0] for r in inserts]).values_list(
-                    "id_number", "id"
-                )
-            )
+            ids.update(_fetch(Resident, ("id_number", "id"), "id_number", [r[0] for r in inserts]))
         self._care_groups(rows, ids, buildings, moved, unchanged)
+        self.result._changed(
+            ids[row.id_number] for row in rows if ids[row.id_number] not in unchanged
+        )
 
     def _households(
         self, rows: list[_Row], buildings: dict[tuple[str, ...], Region]
@@ -626,7 +1150,7 @@ class _Writer:
                 unit,
                 room,
                 phones.get((building_id, unit, room), ""),
-                *(getattr(building, f) for f in _LOCATION_FIELDS),
+                *_location(building),
             )
             for (building_id, unit, room), building in wanted.items()
             if (building_id, unit, room) not in found
@@ -649,11 +1173,7 @@ class _Writer:
         moved: set[int],
         unchanged: set[int],
     ) -> None:
-        current: dict[int, set[str]] = {}
-        for resident_id, group in _fetch(
-            ResidentCareGroup, ("resident_id", "group"), "resident_id", list(ids.values())
-        ):
-            current.setdefault(resident_id, set()).add(group)
+        current = _care_groups_of(list(ids.values()))
         remove = Q(pk__in=[])
         add: list[tuple] = []
         for row in rows:
@@ -670,7 +1190,7 @@ class _Writer:
             if have - keep:
                 remove |= Q(resident_id=resident_id, group__in=have - keep)
             building = buildings[row.regions]
-            location = tuple(getattr(building, f) for f in _LOCATION_FIELDS)
+            location = _location(building)
             add.extend((resident_id, group, *location) for group in row.care_groups - keep)
         if remove.children:
             ResidentCareGroup.objects.filter(remove).delete()
@@ -702,6 +1222,11 @@ def refresh_household_aggregates(household_ids: Iterable[int]) -> None:
 # --- the entry points -------------------------------------------------------------------
 
 
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "lock timeout" in text
+
+
 def import_census(
     source: Path | str | IO[bytes],
     *,
@@ -709,99 +1234,200 @@ def import_census(
     actor=None,
     dry_run: bool = False,
     progress: bool = False,
-    scope: Region | None = None,
     today: dt.date | None = None,
+    errors_to: Path | str | IO[str] | None = None,
+    ip: str | None = None,
 ) -> ImportResult:
     """Validate the whole sheet and, if every row is right and this is no dry run, write it.
 
-    `scope` (or the actor's jurisdiction) confines the rows: a row outside it is an error.
-    An actor whose role may not bring a census in is refused here, whatever called this
-    (the pages check too, to show a 403 before an upload).
+    With an actor (a person), the policy decides: the role must allow importing, every
+    row's place must lie in the jurisdiction, and an ID number already registered outside
+    it is refused (a transfer is its own action); refusals and successful imports are
+    audited as that person. Without one the import acts as the system, unconfined.
+    `errors_to` receives every error as CSV; the result keeps the first ERRORS_KEPT.
+    Raises DomainError when the role may not import or another import holds the lock.
     """
     if isinstance(source, str | Path) and not filename:
         filename = str(source)
+    confine = None
     if actor is not None:
-        policy_for(actor).require(Action.IMPORT_CENSUS)
-    if scope is None and actor is not None:
-        scope = policy_for(actor).jurisdiction
-        if scope is None:
+        policy = policy_for(actor)
+        policy.require(Action.IMPORT_CENSUS)
+        if policy.jurisdiction is None:
             return ImportResult(
                 dry_run=dry_run,
-                errors=[RowError(None, None, _("your account has no jurisdiction"))],
+                errors=[_file_error(_("your account has no jurisdiction"))],
             )
-    scope_path = scope.path if scope is not None and scope.level != Level.CITY else ""
+        if policy.jurisdiction.level != Level.CITY:
+            confine = _Confinement(policy)
     result = ImportResult(dry_run=dry_run)
+    if errors_to is not None:
+        result._sink = _ErrorSink(errors_to)
     stream = _open_binary(source)
     try:
-        with transaction.atomic():
+        with tempfile.TemporaryFile() as spool:
             try:
-                _run(stream, filename, result, scope_path, today or dt.date.today(), progress)
+                _check(stream, filename, result, confine, today or dt.date.today(), progress, spool)
             except _Stop as exc:
-                result.errors.append(RowError(None, None, str(exc)))
-            if not result.written:
-                transaction.set_rollback(True)
-    except IntegrityError:
-        # Two imports creating the same household or resident at once (PostgreSQL runs
-        # them side by side; SQLite queues them): the later one loses the race and is
-        # rolled back whole. Nothing is lost by running it again.
-        result.errors = [
-            RowError(
-                None,
-                None,
-                _(
-                    "another import changed the same households at the same time; nothing was "
-                    "written, import the sheet again"
-                ),
+                result.add_error(_file_error(str(exc)))
+            if result.ok and not dry_run:
+                spool.seek(0)
+                _write(spool, result, confine, actor, filename, ip)
+        if not result.ok:
+            result._forget_counts()
+        if confine is not None and confine.refused:
+            audit_record(
+                actor=actor,
+                action=AuditAction.IMPORT_REFUSED,
+                object_type="census",
+                object_id=Path(filename).name[:64],
+                region=confine.policy.jurisdiction,
+                detail={
+                    "reason": "registered_outside",
+                    "dry_run": dry_run,
+                    "refused": confine.refused,
+                    "rows": confine.refused_rows,
+                },
+                ip=ip,
             )
-        ]
+    except OperationalError as exc:
+        if not _is_lock_timeout(exc):
+            raise
+        # SQLite gave up waiting for the write lock (20 s): another import is writing.
+        raise DomainError(
+            _("another import is running; try again in a minute"), code="busy"
+        ) from None
     finally:
+        if result._sink is not None:
+            result._sink.close()
+            result._sink = None
         if isinstance(source, str | Path):
             stream.close()
     return result
 
 
-def _run(
+def _check(
     stream: IO[bytes],
     filename: str,
     result: ImportResult,
-    scope_path: str,
+    confine: _Confinement | None,
     today: dt.date,
     progress: bool,
+    spool: IO[bytes],
 ) -> None:
-    rows = _read_rows(stream, filename)
+    """The first pass: validate every row and count or spool the good ones. Reads only."""
+    limits = Limits.from_settings()
+    rows = _read_rows(stream, filename, limits)
     header = next(rows, None)
     if header is None:
         raise _Stop(_("the file is empty"))
-    positions = _map_header(header[1], result.errors)
+    positions = _map_header(header[1], result)
     if positions is None:
         return
-    writer = _Writer(result)
-    regions_before = Region.objects.count()
+    counter = _Counter(result) if result.dry_run else None
     seen_ids: dict[str, int] = {}
+    shared: dict[Any, Any] = {}
     batch: list[_Row] = []
     bar = _progress_bar(progress)
+
+    def flush() -> None:
+        if confine is not None:
+            stored = _fetch(
+                Resident,
+                ("id_number", *_LOCATION_FIELDS),
+                "id_number",
+                [r.id_number for r in batch],
+            )
+            outside = {s[0] for s in stored if confine.outside(s[1:])}
+            for row in batch:
+                if row.id_number in outside:
+                    confine.refuse(row, result)
+        # Once anything is wrong nothing will be written: only validate from then on.
+        if result.ok:
+            if counter is not None:
+                counter.count(batch)
+            else:
+                pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        batch.clear()
+
     for number, cells in rows:
-        if not any(_cell_text(c) for c in cells):
+        if _blank(cells):
             continue
         result.rows += 1
-        row, errors = _validate(number, cells, positions, seen_ids, scope_path, today)
-        if errors:
-            result.errors.extend(errors)
-        elif not result.errors and row is not None:
-            # Once anything is wrong nothing will be kept, so stop writing and only validate.
+        row, errors = _validate(number, cells, positions, seen_ids, shared, confine, today, limits)
+        for error in errors:
+            result.add_error(error)
+        if row is not None:
             batch.append(row)
             if len(batch) >= BATCH_SIZE:
-                writer.write(batch)
-                batch.clear()
+                flush()
         bar(1)
-    if not result.errors:
-        if batch:
-            writer.write(batch)
-        writer.finish()
-        result.regions_created = Region.objects.count() - regions_before
+    if batch:
+        flush()
     bar(0, close=True)
-    if result.rows == 0 and not result.errors:
-        result.errors.append(RowError(None, None, _("the sheet has a header but no rows")))
+    if result.rows == 0 and result.ok:
+        result.add_error(_file_error(_("the sheet has a header but no rows")))
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[list[_Row]]:
+    while True:
+        try:
+            yield pickle.load(spool)  # noqa: S301 - our own temporary file
+        except EOFError:
+            return
+
+
+def _write(
+    spool: IO[bytes],
+    result: ImportResult,
+    confine: _Confinement | None,
+    actor: Any,
+    filename: str,
+    ip: str | None,
+) -> None:
+    """The second pass: write the validated rows in one transaction, then audit it."""
+    try:
+        # BEGIN IMMEDIATE on SQLite (settings): the write lock from here to the commit only.
+        with transaction.atomic():
+            writer = _Writer(result, confine)
+            regions_before = Region.objects.count()
+            for batch in _spooled(spool):
+                writer.write(batch)
+            writer.finish()
+            result.regions_created = Region.objects.count() - regions_before
+            audit_record(
+                actor=actor,
+                action=AuditAction.IMPORT,
+                object_type="census",
+                object_id=Path(filename).name[:64],
+                region=confine.policy.jurisdiction if confine is not None else None,
+                detail={
+                    "rows": result.rows,
+                    "added": result.residents_created,
+                    "updated": result.residents_updated,
+                    "moved": result.residents_moved,
+                    "unchanged": result.residents_unchanged,
+                    "households_created": result.households_created,
+                    "regions_created": result.regions_created,
+                    "residents_changed": result.changed_total,
+                    "resident_ids": result.changed_ids,
+                },
+                ip=ip,
+            )
+    except _Rollback:
+        pass
+    except IntegrityError:
+        # Two imports creating the same household or resident at once (PostgreSQL runs
+        # them side by side; SQLite queues them): the later one loses the race and is
+        # rolled back whole. Nothing is lost by running it again.
+        result.add_error(
+            _file_error(
+                _(
+                    "another import changed the same households at the same time; nothing was "
+                    "written, import the sheet again"
+                )
+            )
+        )
 
 
 def _progress_bar(enabled: bool) -> Callable[..., None]:

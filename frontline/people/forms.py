@@ -8,6 +8,8 @@ from pathlib import Path
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .census import upload_too_large
+
 CENSUS_EXTENSIONS = (".xlsx", ".csv")
 _PHONE_TAIL = re.compile(r"^\d{4}$")
 _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
@@ -35,6 +37,8 @@ class CensusUploadForm(forms.Form):
         sheet = self.cleaned_data["sheet"]
         if Path(sheet.name).suffix.lower() not in CENSUS_EXTENSIONS:
             raise forms.ValidationError(_("Upload an .xlsx or .csv file."))
+        if refusal := upload_too_large(sheet.size):
+            raise forms.ValidationError(refusal)
         return sheet
 
     @property

@@ -22,7 +22,11 @@ FEMALE = "F"
 
 
 class InvalidIdNumber(ValueError):
-    pass
+    """`kind` groups the refusals for a summary: "format", "checksum" or "birth date"."""
+
+    def __init__(self, message: str, kind: str = "format") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +46,20 @@ def parse_id_number(value: str, *, today: dt.date | None = None) -> IdInfo:
     if not _SHAPE.match(number):
         raise InvalidIdNumber(_("must be 17 digits followed by a digit or X"))
     if check_character(number[:17]) != number[17]:
-        raise InvalidIdNumber(_("check digit is wrong (GB 11643 checksum)"))
+        raise InvalidIdNumber(_("check digit is wrong (GB 11643 checksum)"), "checksum")
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidIdNumber(
-            _("birth date %(date)s does not exist") % {"date": number[6:14]}
+            _("birth date %(date)s does not exist") % {"date": number[6:14]}, "birth date"
         ) from None
     today = today or dt.date.today()
     # Nobody alive is older than about 120; 130 leaves a margin for typing errors in
     # records of the very old without admitting a century-old slip of the pen.
     if birth > today or today.year - birth.year > 130:
-        raise InvalidIdNumber(_("birth date %(date)s is impossible") % {"date": number[6:14]})
+        raise InvalidIdNumber(
+            _("birth date %(date)s is impossible") % {"date": number[6:14]}, "birth date"
+        )
     sex = MALE if int(number[16]) % 2 else FEMALE
     return IdInfo(number=number, birth_date=birth, sex=sex)
 

@@ -17,6 +17,11 @@ urlpatterns = [
         views.census_import_commit,
         name="census_import_commit",
     ),
+    path(
+        "census/import/<str:token>/errors.csv",
+        views.census_import_errors,
+        name="census_import_errors",
+    ),
     path("census/template.xlsx", views.census_template, name="census_template"),
     path("census/export/", views.census_export, name="census_export"),
     path("worklists/<slug:kind>/", views_field.worklist, name="worklist"),

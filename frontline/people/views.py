@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import tempfile
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from frontline.territory.models import Region
 from frontline.territory.services import jurisdiction_of
 from frontline.territory.views import breadcrumb
 
-from .census import export_census, import_census, write_template
+from .census import export_census, import_census, upload_too_large, write_template
 from .forms import CensusUploadForm, ResidentSearchForm
 from .queries import household_for, resident_search_for
 from .queries import resident_reveal as resident_reveal_for
@@ -121,6 +123,7 @@ def resident_search(request):
 
 _SESSION_KEY = "census_uploads"
 _DONE_KEY = "census_uploads_done"
+_ERRORS_KEY = "census_upload_errors"
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -143,14 +146,34 @@ def _forget(request, token: str) -> None:
     request.session[_SESSION_KEY] = pending
 
 
-def _run_import(path: Path, *, filename: str, user, dry_run: bool):
+def _errors_path(user, token: str) -> Path:
+    # Beside the upload, named like it: the full error list of a preview, for its uploader.
+    return Path(settings.UPLOAD_DIR) / f"{user.pk}-{token}.errors.csv"
+
+
+def _run_import(path: Path, *, filename: str, request, dry_run: bool, errors_to=None):
     # import_census confines the rows to the actor's jurisdiction itself.
-    return import_census(path, filename=filename, actor=user, dry_run=dry_run)
+    return import_census(
+        path,
+        filename=filename,
+        actor=request.user,
+        dry_run=dry_run,
+        errors_to=errors_to,
+        ip=client_ip(request),
+    )
 
 
 @login_required
 def census_import(request):
     _require_import(request.user)
+    if request.method == "POST" and (refusal := _oversized(request)):
+        # Refused from the declared length, before the body is parsed.
+        return render(
+            request,
+            "people/census_import.html",
+            {"form": CensusUploadForm(), "refusal": refusal},
+            status=413,
+        )
     if request.method == "POST":
         purge_stale_uploads()
     form = CensusUploadForm(request.POST or None, request.FILES or None)
@@ -159,16 +182,26 @@ def census_import(request):
     sheet = form.cleaned_data["sheet"]
     token = secrets.token_hex(16)
     path = _upload_path(request.user, token, form.extension)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with path.open("wb") as out:
         for chunk in sheet.chunks():
             out.write(chunk)
+    _sweep_error_lists(request.user)
+    errors_path = _errors_path(request.user, token)
     try:
-        result = _run_import(path, filename=sheet.name, user=request.user, dry_run=True)
+        result = _run_import(
+            path, filename=sheet.name, request=request, dry_run=True, errors_to=errors_path
+        )
     except DomainError as exc:
         path.unlink(missing_ok=True)
+        errors_path.unlink(missing_ok=True)
         messages.error(request, str(exc))
         return render(request, "people/census_import.html", {"form": CensusUploadForm()})
+    if result.ok:
+        errors_path.unlink(missing_ok=True)
+    else:
+        listed = request.session.get(_ERRORS_KEY, [])
+        request.session[_ERRORS_KEY] = [*listed[-19:], token]
     unchanged = result.ok and _changes_nothing(result)
     if result.ok and not unchanged:
         pending = _pending(request)
@@ -186,8 +219,44 @@ def census_import(request):
             "result": result,
             "filename": sheet.name,
             "token": None if unchanged else token,
+            "errors_token": None if result.ok else token,
             "unchanged": unchanged,
         },
+    )
+
+
+def _sweep_error_lists(user) -> None:
+    """Drop the uploader's error lists older than an hour: they repeat names and places."""
+    cutoff = time.time() - 3600
+    for path in Path(settings.UPLOAD_DIR).glob(f"{user.pk}-*.errors.csv"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+
+
+def _oversized(request) -> str | None:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    # The form's other fields and the multipart framing add a few KB at most.
+    return upload_too_large(length - 64 * 1024)
+
+
+@login_required
+def census_import_errors(request, token: str):
+    """The full error list of one of the uploader's own previews, as CSV."""
+    _require_import(request.user)
+    if not _TOKEN.match(token) or token not in request.session.get(_ERRORS_KEY, []):
+        raise Http404
+    path = _errors_path(request.user, token)
+    if not path.exists():
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename="census-errors.csv",
+        content_type="text/csv; charset=utf-8",
     )
 
 
@@ -218,7 +287,7 @@ def census_import_commit(request, token: str):
         _forget(request, token)
         raise Http404
     try:
-        result = _run_import(path, filename=upload["filename"], user=request.user, dry_run=False)
+        result = _run_import(path, filename=upload["filename"], request=request, dry_run=False)
     except DomainError as exc:
         messages.error(request, str(exc))
         return render(request, "people/census_import.html", {"form": CensusUploadForm()})

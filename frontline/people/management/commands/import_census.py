@@ -1,10 +1,12 @@
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from frontline.people.census import import_census
+from frontline.core.errors import DomainError
+from frontline.people.census import import_census, upload_too_large
 
 
 class Command(BaseCommand):
@@ -16,21 +18,71 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help=_("validate and report, write nothing")
         )
         parser.add_argument("--no-progress", action="store_true", help=_("no progress bar"))
+        parser.add_argument(
+            "--as",
+            dest="as_user",
+            metavar="USERNAME",
+            help=_(
+                "act as this account: its role and jurisdiction apply and the import is "
+                "audited as that person (without it: as the system, unconfined)"
+            ),
+        )
+        parser.add_argument(
+            "--errors",
+            type=Path,
+            metavar="FILE",
+            help=_("write every error to FILE as CSV (only the first 200 are printed)"),
+        )
 
-    def handle(self, *args, file: Path, dry_run: bool, no_progress: bool, **options):
+    def handle(
+        self,
+        *args,
+        file: Path,
+        dry_run: bool,
+        no_progress: bool,
+        as_user: str | None = None,
+        errors: Path | None = None,
+        **options,
+    ):
+        actor = _account(as_user) if as_user is not None else None
         if not file.is_file():
             raise CommandError(_("%(file)s: no such file") % {"file": file})
-        result = import_census(file, filename=file.name, dry_run=dry_run, progress=not no_progress)
+        if refusal := upload_too_large(file.stat().st_size):
+            raise CommandError(f"{file.name}: {refusal}")
+        try:
+            result = import_census(
+                file,
+                filename=file.name,
+                actor=actor,
+                dry_run=dry_run,
+                progress=not no_progress,
+                errors_to=errors,
+            )
+        except DomainError as exc:
+            raise CommandError(str(exc)) from None
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))
+            if result.errors_not_shown:
+                if errors:
+                    hint = _("All of them are in %(file)s.") % {"file": errors}
+                else:
+                    hint = _("Use --errors FILE to write them all.")
+                shown = _("… %(count)s more errors not shown.") % {
+                    "count": f"{result.errors_not_shown:,}"
+                }
+                self.stderr.write(f"{shown} {hint}")
+            if result.error_count > 1:
+                self.stderr.write(_("Errors by kind:"))
+                for group in result.summary:
+                    self.stderr.write(f"  {group}")
             raise CommandError(
                 ngettext(
                     "%(count)d error in %(file)s; nothing was imported.",
                     "%(count)d errors in %(file)s; nothing was imported.",
-                    len(result.errors),
+                    result.error_count,
                 )
-                % {"count": len(result.errors), "file": file.name}
+                % {"count": result.error_count, "file": file.name}
             )
         figures = {
             "rows": result.rows,
@@ -53,3 +105,11 @@ class Command(BaseCommand):
                 "%(regions)d regions created."
             )
         self.stdout.write(message % figures)
+
+
+def _account(username: str):
+    """The active account named `username`, or a one-line refusal."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None or not user.is_active:
+        raise CommandError(_("%(username)s: no such active account") % {"username": username})
+    return user
