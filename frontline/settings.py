@@ -243,11 +243,6 @@ LOGGING = {
 # --- Trust: sign-in, passwords, sessions ---------------------------------------------------
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value else default
-
-
 # Every password-based sign-in (the sign-in page, the admin's) goes through axes first.
 AUTHENTICATION_BACKENDS = [
     "frontline.accounts.backends.LockoutBackend",

@@ -206,3 +206,29 @@ def test_console_script_exits_non_zero_with_the_message(tmp_path: Path):
     assert done.returncode != 0
     # The message is in the UI language; the role it names is not translated.
     assert "CommandError" in done.stderr and "mayor" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "import-census",
+        "export-census",
+        "transfer",
+        "stats",
+        "adduser",
+        "token",
+        "demo",
+        "serve",
+        "audit",
+        "purge-uploads",
+    ],
+)
+def test_every_project_command_prints_its_help(command, capsys):
+    """`--help` crashed on a lazy translation in a command's description (import-census)."""
+    from frontline.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["frontline", command, "--help"])
+
+    assert done.value.code == 0
+    assert "usage: frontline" in capsys.readouterr().out

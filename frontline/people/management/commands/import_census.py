@@ -3,14 +3,17 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from frontline.core.errors import DomainError
 from frontline.people.census import import_census, upload_too_large
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Import a census sheet (.xlsx or .csv); all or nothing.")
+    # A property, not gettext_lazy: argparse's help formatter needs a real str.
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        return _("Import a census sheet (.xlsx or .csv); all or nothing.")
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
