@@ -17,6 +17,7 @@ from frontline.audit.services import client_ip
 from frontline.core.errors import DomainError
 
 from .models import Role, User
+from .policy import policy_for
 from .services import check_role_region, user_create, user_update
 
 # The fields the change form may write; each goes through `user_update`.
@@ -126,7 +127,7 @@ class FrontlineUserAdmin(UserAdmin):
 # The admin is for superusers only: staff flags are not part of Frontline's roles, and a
 # staff account would otherwise reach rows outside its jurisdiction through it.
 def _superusers_only(request) -> bool:
-    return request.user.is_active and request.user.is_superuser
+    return policy_for(request.user).is_system
 
 
 admin.site.has_permission = _superusers_only  # type: ignore[method-assign]
