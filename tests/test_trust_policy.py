@@ -329,3 +329,50 @@ def test_the_language_switch_does_not_carry_the_query_string(person, wang):
     html = _page(person("grid_worker"), reverse("home") + "?q=13912345678").content.decode()
     assert 'name="next" value="/"' in html
     assert "13912345678" not in html
+
+
+# --- found by a newcomer's walk ----------------------------------------------------------
+
+
+def test_search_results_show_ids_masked_even_to_staff(person, wang):
+    """Pages show every ID masked until 显示 is pressed; the results list showed them."""
+    client = Client()
+    client.force_login(person("community_staff"))
+    html = client.post(reverse("resident_search"), {"q": "王秀英"}).content.decode()
+    assert "王秀英" in html and WANG_ID not in html and "341502********002X" in html
+
+
+def test_the_age_does_not_move_on_the_birthday(wang, time_machine):
+    """A daily poll of ages would reveal the birthday, and so the ID's hidden digits."""
+    time_machine.move_to(dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))
+    before = Resident.objects.get(pk=wang.pk).age
+    time_machine.move_to(dt.datetime(2026, 3, 3, 12, tzinfo=dt.UTC))  # her birthday: 2 March
+    assert Resident.objects.get(pk=wang.pk).age == before == 2026 - 1941
+
+
+@pytest.mark.parametrize(
+    ("role", "sees"),
+    [("volunteer", False), ("cadre", False), ("grid_worker", True), ("community_staff", True)],
+)
+def test_visit_notes_are_read_like_health_notes(person, wang, role, sees):
+    from frontline.people.visits import visit_record
+
+    writer = person("grid_chief")
+    visit_record(
+        actor=writer,
+        household=wang.household,
+        outcome="visited",
+        purpose="care",
+        note="血压正常",
+        needs="需要降压药",
+    )
+    user = person(role)
+    html = _page(user, reverse("household_detail", args=[wang.household_id])).content.decode()
+    assert ("血压正常" in html) == sees and ("需要降压药" in html) == sees
+    rows = _api(user, f"/api/v1/visits?region={ANKANG}").json()["results"]
+    assert [(r["note"], r["needs"]) for r in rows] == (
+        [("血压正常", "需要降压药")] if sees else [(None, None)]
+    )
+    # Whoever wrote the visit reads it back.
+    rows = _api(writer, f"/api/v1/visits?region={ANKANG}").json()["results"]
+    assert rows[0]["note"] == "血压正常"

@@ -264,6 +264,15 @@ class Policy:
             return resident.health_notes
         return None
 
+    def visit_text(self, visit: Any) -> tuple[str, str] | None:
+        """A door visit's note and needs noticed: free text about people, so read like
+        health notes, and by the person who wrote them."""
+        if self.sees_health_notes and self.contains(visit):
+            return visit.note, visit.needs
+        if self.active and visit.visitor_id is not None and visit.visitor_id == self.user.pk:  # type: ignore[union-attr]
+            return visit.note, visit.needs
+        return None
+
     # Booleans for templates, which cannot call with arguments.
 
     @property

@@ -222,6 +222,19 @@ class GridSerializer(serializers.ModelSerializer):
 class VisitSerializer(serializers.ModelSerializer):
     address = serializers.CharField(source="household.address", read_only=True)
     visitor = serializers.CharField(source="visitor_name", read_only=True)
+    # Free text about people: null for roles that may not read it (see the policy).
+    note = serializers.SerializerMethodField()
+    needs = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_note(self, visit: Visit) -> str | None:
+        text = policy_for(_viewer(self)).visit_text(visit)
+        return text[0] if text is not None else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_needs(self, visit: Visit) -> str | None:
+        text = policy_for(_viewer(self)).visit_text(visit)
+        return text[1] if text is not None else None
 
     class Meta:
         model = Visit

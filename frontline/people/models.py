@@ -116,11 +116,15 @@ class Resident(Located):
 
     @property
     def age(self) -> int:
-        import datetime as dt
+        """The age reached this calendar year, in whole years.
 
-        today = dt.date.today()
-        b = self.birth_date
-        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+        Not the age to the day: that changes on the birthday, so a role that sees the ID
+        masked could poll a list daily, learn the birthday, and with it the eight hidden
+        digits of the ID. The age this year changes for everybody on 1 January.
+        """
+        from django.utils import timezone
+
+        return timezone.localdate().year - self.birth_date.year
 
     def care_group_codes(self) -> list[str]:
         return [m.group for m in self.care_groups.all()]

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models.functions import ExtractYear
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -79,7 +80,11 @@ def resident_reveal(request, pk: int):
 
 
 def _members(household):
-    return household.residents.prefetch_related("care_groups").order_by("birth_date", "pk")
+    # Oldest first by birth year only: the order by full birth date would rank members
+    # whose birth dates a masked role may not see.
+    return household.residents.prefetch_related("care_groups").order_by(
+        ExtractYear("birth_date"), "pk"
+    )
 
 
 @login_required

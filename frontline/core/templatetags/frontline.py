@@ -40,6 +40,12 @@ def health_notes_for(resident, user) -> str:
 
 
 @register.filter
+def visit_text_for(visit, user):
+    """(note, needs) of a door visit if the viewer may read them (see the policy)."""
+    return policy_for(user).visit_text(visit)
+
+
+@register.filter
 def yes_no_unknown(value: bool | None) -> str:
     """是/否/未知: a census cell left empty is unknown, not no."""
     if value is None:
