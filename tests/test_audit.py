@@ -26,7 +26,7 @@ from frontline.territory.services import city, region_by_path, region_move, regi
 
 from .conftest import ANKANG, CHUANGYE, LIJINGYUAN, PASSWORD
 
-KEYS = {"at", "actor", "action", "object_type", "object_id", "region", "detail"}
+KEYS = {"at", "actor", "action", "object_type", "object_id", "region", "detail", "ip"}
 
 
 def _event(**fields) -> AuditEvent:

@@ -376,3 +376,30 @@ def test_visit_notes_are_read_like_health_notes(person, wang, role, sees):
     # Whoever wrote the visit reads it back.
     rows = _api(writer, f"/api/v1/visits?region={ANKANG}").json()["results"]
     assert rows[0]["note"] == "血压正常"
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("江淑琴18582586198", "江淑琴*******6198"),
+        ("+8618582586198", "+*********6198"),
+        ("185-8258-6198", "***-****-6198"),
+        ("13912345678", "139****5678"),
+        ("王秀英", "王秀英"),
+        ("5678", "5678"),
+    ],
+)
+def test_the_trail_keeps_queries_masked_whatever_their_shape(query, kept):
+    from frontline.people.queries import masked_query
+
+    assert masked_query(query) == kept
+
+
+def test_a_refused_search_leaves_a_trace_and_the_schema_leaves_none(person, wang):
+    volunteer = person("volunteer")
+    assert _api(volunteer, f"/api/v1/residents?q={WANG_ID}").status_code == 400
+    event = AuditEvent.objects.get(action=AuditAction.SEARCH, actor_name="volunteer")
+    assert event.detail["refused"] is True and WANG_ID not in str(event.detail)
+    before = AuditEvent.objects.count()
+    assert Client().get("/api/v1/openapi.json").status_code == 200
+    assert AuditEvent.objects.count() == before

@@ -24,6 +24,9 @@ class AuditEventSerializer(serializers.Serializer):
     object_id = serializers.CharField()
     region = serializers.CharField(help_text=gettext_lazy("The region path of the data."))
     detail = serializers.DictField(help_text=gettext_lazy("What else the event records."))
+    ip = serializers.IPAddressField(
+        allow_null=True, help_text=gettext_lazy("The client's address; null for a command.")
+    )
 
     def to_representation(self, instance):
         return event_as_dict(instance)

@@ -23,7 +23,7 @@ from frontline.core.errors import DomainError
 from .models import AuditAction, AuditEvent, AuditQuerySet
 
 # The keys of one event as the API and `frontline audit --json` give it.
-EVENT_KEYS = ("at", "actor", "action", "object_type", "object_id", "region", "detail")
+EVENT_KEYS = ("at", "actor", "action", "object_type", "object_id", "region", "detail", "ip")
 _LOST_PLUS = re.compile(r"^(.*\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$")
 
 
@@ -93,6 +93,8 @@ def event_as_dict(event: AuditEvent) -> dict[str, Any]:
         "object_id": event.object_id,
         "region": event.region,
         "detail": event.detail,
+        # The address the request came from, as the page shows it (None: a command).
+        "ip": event.ip,
     }
 
 

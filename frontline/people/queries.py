@@ -96,16 +96,33 @@ def query_too_long() -> str:
     return _("The query is too long: at most %(n)d characters.") % {"n": MAX_QUERY_LENGTH}
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def masked_query(text: str) -> str:
-    """The query as the audit trail keeps it: identifiers masked, names as typed."""
+    """The query as the audit trail keeps it: identifiers masked, names as typed.
+
+    Whatever the shape (an ID, a phone with dashes or +86, a name run together with a
+    number), a query with more than four digits keeps only its last four: the trail
+    records who looked for whom, it must not become a second copy of the numbers.
+    """
     kind = _kind(text)
     if kind == "id_number":
         return mask_id_number(text.upper())
     if kind == "mobile":
         return mask_phone(text)
-    if kind == "digits":
-        return "*" * len(text)
-    return text
+    digits = len(_DIGIT.findall(text))
+    if digits <= 4:
+        return text
+    hide = digits - 4
+    out = []
+    for ch in text:
+        if hide and ch.isdigit():
+            out.append("*")
+            hide -= 1
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def normalise_query(text: str) -> str:
@@ -146,7 +163,19 @@ def resident_search_for(
     text = normalise_query(text)
     residents = Resident.objects.visible_to(user)
     if text:
-        check_search(user, text)
+        try:
+            check_search(user, text)
+        except SearchRefused:
+            # A refused guess is still a look for someone: it leaves a trace.
+            audit_record(
+                actor=user,
+                action=AuditAction.SEARCH,
+                object_type="resident",
+                region=policy_for(user).jurisdiction,
+                detail={"query": masked_query(text), "channel": channel, "refused": True},
+                ip=ip,
+            )
+            raise
         rate_limit(
             scope="search",
             key=getattr(user, "pk", None),
