@@ -264,7 +264,15 @@ AUTH_PASSWORD_VALIDATORS = [
 # An account, and separately an address, is locked after this many failed sign-ins.
 AXES_FAILURE_LIMIT = _env_int("FRONTLINE_LOCKOUT_ATTEMPTS", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=_env_int("FRONTLINE_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Axes locks an account after FRONTLINE_LOCKOUT_ATTEMPTS failures from anywhere. An address
+# is locked separately (accounts/lockout.py) after FRONTLINE_LOCKOUT_ADDRESS_ATTEMPTS
+# failures across accounts: a community office or a mobile carrier puts many people behind
+# one address, and one person's ten typos must not lock all of them out.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+FRONTLINE_LOCKOUT_ADDRESS_ATTEMPTS = _env_int("FRONTLINE_LOCKOUT_ADDRESS_ATTEMPTS", 50)
+# Axes warns when it does not lock by address itself: the address is locked, by the rule
+# above (accounts/lockout.py, checked in accounts/backends.py before axes).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # Attempts during a lockout do not prolong it: the page promises a time, and keeps it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True

@@ -110,10 +110,22 @@ def test_an_account_is_locked_from_every_address(grid_worker):
     assert response.status_code == 429
 
 
-def test_an_address_is_locked_for_every_account(grid_worker, volunteer):
-    for n in range(10):
+def test_one_persons_typos_do_not_lock_a_shared_office(grid_worker, volunteer):
+    """Found by a newcomer's walk: ten bad passwords for one account locked everyone
+    behind the same address (an office, a carrier's shared address)."""
+    for _ in range(10):
+        sign_in(Client(), "grid_worker", WRONG, REMOTE_ADDR="10.9.9.9")
+    assert sign_in(Client(), "grid_worker", PASSWORD, REMOTE_ADDR="10.9.9.9").status_code == 429
+    assert sign_in(Client(), "volunteer", PASSWORD, REMOTE_ADDR="10.9.9.9").status_code == 302
+
+
+def test_an_address_guessing_across_accounts_is_locked(settings, grid_worker, volunteer):
+    settings.FRONTLINE_LOCKOUT_ADDRESS_ATTEMPTS = 20
+    for n in range(20):
         sign_in(Client(), f"guess{n}", WRONG, REMOTE_ADDR="10.9.9.9")
     assert sign_in(Client(), "volunteer", PASSWORD, REMOTE_ADDR="10.9.9.9").status_code == 429
+    locked = AuditEvent.objects.get(action=AuditAction.LOCKED_OUT, object_type="address")
+    assert locked.detail == {"address": "10.9.9.9"}
     # Another address is not affected.
     assert sign_in(Client(), "volunteer", PASSWORD, REMOTE_ADDR="10.9.9.8").status_code == 302
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
+from django.core.exceptions import PermissionDenied
+
+from frontline.audit.services import client_ip
+
+from .lockout import address_locked
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -20,4 +25,8 @@ class LockoutBackend(AxesStandaloneBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is None:
             return None
+        if address_locked(client_ip(request)):
+            # Axes' middleware answers with the lockout page when this flag is set.
+            request.axes_locked_out = True
+            raise PermissionDenied
         return super().authenticate(request, username=username, password=password, **kwargs)

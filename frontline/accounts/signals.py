@@ -9,12 +9,15 @@ from __future__ import annotations
 import time
 
 from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from frontline.audit.models import AuditAction
 from frontline.audit.services import audit_record, client_ip
 from frontline.core.middleware import SessionExpiryMiddleware
+
+from .lockout import address_failure
 
 
 @receiver(user_logged_in, dispatch_uid="frontline_audit_sign_in")
@@ -33,6 +36,16 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs):
     # Django has already masked the password in `credentials`; only the username is kept.
     username = str(credentials.get("username") or "")[:150]
     detail = {"username": username}
+    ip = client_ip(request)
+    if address_failure(ip) == settings.FRONTLINE_LOCKOUT_ADDRESS_ATTEMPTS:
+        audit_record(
+            actor=username,
+            action=AuditAction.LOCKED_OUT,
+            object_type="address",
+            object_id=ip or "",
+            detail={"address": ip},
+            ip=ip,
+        )
     if getattr(request, "axes_locked_out", False):
         detail["locked_out"] = True
     audit_record(

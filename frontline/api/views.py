@@ -55,7 +55,12 @@ from . import serializers as s
 def exception_handler(exc, context):
     """Domain errors become JSON `{"detail": ...}` with the status they mean."""
     if isinstance(exc, RateLimited):
-        exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
+        # Not DRF's Throttled, which appends its own "expected available in" sentence to a
+        # message that already says when to try again; `wait` still sets Retry-After.
+        limited = exceptions.APIException(exc.message, code="throttled")
+        limited.status_code = 429
+        limited.wait = exc.retry_after  # type: ignore[attr-defined]
+        exc = limited
     elif isinstance(exc, DomainNotFound):
         exc = exceptions.NotFound(exc.message)
     elif isinstance(exc, DomainPermissionDenied):

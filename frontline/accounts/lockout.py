@@ -1,0 +1,36 @@
+"""Locking an address that guesses passwords across many accounts.
+
+django-axes locks an account after FRONTLINE_LOCKOUT_ATTEMPTS failed sign-ins. An address
+is locked here, after FRONTLINE_LOCKOUT_ADDRESS_ATTEMPTS failures across accounts within
+the cool-off: high enough that one person's typos in a shared office (or behind a mobile
+carrier's shared address) lock only that person's account, low enough to stop password
+spraying from one machine. The count lives in the cache, like the search rate limit.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def _key(ip: str) -> str:
+    return f"signin-failures:{ip}"
+
+
+def address_failure(ip: str | None) -> int:
+    """Count one failed sign-in from `ip`; the count within the cool-off."""
+    if not ip:
+        return 0
+    timeout = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    if cache.add(_key(ip), 1, timeout=timeout):
+        return 1
+    try:
+        return cache.incr(_key(ip))
+    except ValueError:
+        cache.add(_key(ip), 1, timeout=timeout)
+        return 1
+
+
+def address_locked(ip: str | None) -> bool:
+    limit = settings.FRONTLINE_LOCKOUT_ADDRESS_ATTEMPTS
+    return bool(ip) and limit > 0 and (cache.get(_key(ip)) or 0) >= limit
