@@ -6,6 +6,9 @@ Templates never print an ID number or a phone directly; they pass it through
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode
+
 from django import template
 from django.utils.translation import gettext as _
 
@@ -43,6 +46,22 @@ def health_notes_for(resident, user) -> str:
 def visit_text_for(visit, user):
     """(note, needs) of a door visit if the viewer may read them (see the policy)."""
     return policy_for(user).visit_text(visit)
+
+
+_LONG_NUMBER = re.compile(r"\d{5,}")
+
+
+@register.filter
+def next_after_switch(request) -> str:
+    """Where the language switch returns: this page with its filters (a worklist's grid,
+    a page number), but never a query or anything with a long number in it, which could
+    be an ID or a phone and would land in the browser's history."""
+    kept = [
+        (name, value)
+        for name, value in request.GET.items()
+        if name != "q" and not _LONG_NUMBER.search(value)
+    ]
+    return request.path + (f"?{urlencode(kept)}" if kept else "")
 
 
 @register.filter
