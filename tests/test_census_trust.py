@@ -523,7 +523,7 @@ def _shared_strings_sheet(megabytes: float) -> bytes:
     count = int(megabytes * 1024 * 1024 / 18)
     rnd = random.Random(1)
     strings = "".join(
-        "<si><t>%s</t></si>" % "".join(rnd.choices(string.ascii_letters, k=3)) for _ in range(count)
+        f"<si><t>{''.join(rnd.choices(string.ascii_letters, k=3))}</t></si>" for _ in range(count)
     )
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
