@@ -515,3 +515,14 @@ def test_the_plain_text_token_table_of_drf_is_gone(db):
 
     assert "authtoken_token" not in connection.introspection.table_names()
     assert "accounts_apitoken" in connection.introspection.table_names()
+
+
+def test_a_short_password_is_refused_in_chinese_by_default(grid_worker):
+    """Found by a newcomer's walk: the length rule spoke English among Chinese messages."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        validate_password("short", grid_worker)
+    assert all("password" not in m.lower() for m in refused.value.messages)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import password_validation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 class RevokeTokensOnPasswordChange:
@@ -43,3 +45,16 @@ class RevokeTokensOnPasswordChange:
             detail={"account": user.username},
             ip=ip,
         )
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's length rule, with its message in our catalogue: Django 5.2 reworded it
+    and its Chinese catalogue still carries the old wording, so the page showed the one
+    English sentence among Chinese ones."""
+
+    def get_error_message(self) -> str:
+        return ngettext(
+            "This password is too short: it must have at least %(n)d character.",
+            "This password is too short: it must have at least %(n)d characters.",
+            self.min_length,
+        ) % {"n": self.min_length}
