@@ -33,4 +33,6 @@ def address_failure(ip: str | None) -> int:
 
 def address_locked(ip: str | None) -> bool:
     limit = settings.FRONTLINE_LOCKOUT_ADDRESS_ATTEMPTS
-    return bool(ip) and limit > 0 and (cache.get(_key(ip)) or 0) >= limit
+    if not ip or limit <= 0:
+        return False
+    return (cache.get(_key(ip)) or 0) >= limit
