@@ -81,7 +81,7 @@ def test_building_page_draws_the_chart_and_each_cell_opens_its_household(
     assert 'class="chart"' in body
     assert (
         f'href="{reverse("household_detail", args=[lu_an["ankang"][1].pk])}'
-        f'?next={quote(reverse("region_detail", args=[building.pk]), safe="/")}" data-room="302"'
+        f'?next={quote(reverse("region_detail", args=[building.pk]), safe="/")}#visit" data-room="302"'
         in body
     )
     assert "Dialysis" in body  # the legend names every group
