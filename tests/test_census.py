@@ -390,7 +390,7 @@ def test_export_then_import_round_trips(db, fmt, tmp_path):
     second = tmp_path / f"second.{fmt}"
     export_census(region=region_by_path(""), target=second, fmt=fmt)
     assert _sheet(first) == _sheet(second)
-    assert _sheet(first)[0] == CENSUS_COLUMNS
+    assert _sheet(first)[0] == [*CENSUS_COLUMNS, "紧急联系人", "紧急联系电话"]
 
 
 def _sheet(path):
@@ -492,10 +492,12 @@ def test_the_blank_template_keeps_id_numbers_as_text(tmp_path):
     write_template(path)
 
     sheet = load_workbook(path).worksheets[0]
-    assert [c.value for c in sheet[1]] == CENSUS_COLUMNS
+    # The two emergency-contact columns (issue 6) close the header.
+    assert [c.value for c in sheet[1]] == [*CENSUS_COLUMNS, "紧急联系人", "紧急联系电话"]
     id_column = CENSUS_COLUMNS.index("身份证号") + 1
     assert sheet.cell(row=2, column=id_column).number_format == "@"
     assert sheet.cell(row=2, column=CENSUS_COLUMNS.index("联系电话") + 1).number_format == "@"
+    assert sheet.cell(row=2, column=len(CENSUS_COLUMNS) + 2).number_format == "@"
 
 
 def test_a_role_that_may_not_import_is_refused_by_the_import_itself(volunteer):

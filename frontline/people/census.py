@@ -50,8 +50,16 @@ from frontline.core.errors import DomainError
 from frontline.territory.models import Level, Region
 from frontline.territory.services import PATH_SEPARATOR, region_ensure_path
 
+from .contacts import NAME_MAX as EMERGENCY_NAME_MAX
+from .contacts import RELATION_MAX as EMERGENCY_RELATION_MAX
+from .contacts import normalise_phone
 from .idnumber import InvalidIdNumber, parse_id_number
-from .labels import CARE_GROUP_BY_LABEL, CARE_GROUP_LABELS, CENSUS_COLUMNS
+from .labels import (
+    CARE_GROUP_BY_LABEL,
+    CARE_GROUP_LABELS,
+    CENSUS_COLUMNS,
+    SHEET_COLUMNS,
+)
 from .models import Household, Resident, ResidentCareGroup
 from .sheetsafe import escape_quote, neutralise_cell, unneutralise_cell
 
@@ -95,6 +103,8 @@ COLUMN_ALIASES = {
     "ordersonline": "会网购",
     "caregroups": "重点人群",
     "away": "在外",
+    "emergencycontact": "紧急联系人",
+    "emergencyphone": "紧急联系电话",
 }
 
 _YES = {"是", "y", "yes", "true", "1", "√"}
@@ -108,6 +118,8 @@ _MAX_LEN = {"单元": 16, "房号": 16, "姓名": 32, "工作单位": 100}
 # C0 controls (tab and newlines included: no census field holds them), DEL and C1. A NUL in
 # a name made every .xlsx export of the city fail; none of them is ever meant.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# "廖小梅（女儿）": the emergency contact's relation in brackets after the name.
+_NAME_RELATION = re.compile(r"^(.*?)\s*[(（]\s*([^()（）]*?)\s*[)）]$")
 
 _REQUIRED_EXCEPT_ID = [c for c in CENSUS_COLUMNS if c in REQUIRED_COLUMNS and c != "身份证号"]
 
@@ -548,7 +560,7 @@ def _map_header(cells: Sequence[Any], result: ImportResult) -> dict[str, int] | 
         if _CONTROL.search(text) or len(text) > 64:
             result.add_error(RowError(1, _echo(_CONTROL.sub("?", text)), _("not a column"), header))
             continue
-        name = text if text in CENSUS_COLUMNS else COLUMN_ALIASES.get(_normalise_header(text))
+        name = text if text in SHEET_COLUMNS else COLUMN_ALIASES.get(_normalise_header(text))
         if name is None:
             unknown.append(text)
         elif name in positions:
@@ -586,6 +598,9 @@ class _Row(NamedTuple):
     can_order_online: bool | None
     care_groups: frozenset[str]
     away: bool
+    # (name, relation, phone); None when the sheet has no emergency-contact columns, so
+    # that the stored contact is kept.
+    emergency: tuple[str, str, str] | None = None
 
 
 def _yes_no(text: str) -> bool | None:
@@ -721,6 +736,12 @@ def _validate(
             Kind.FORMAT,
         )
 
+    emergency = (
+        _emergency_contact(values, err)
+        if "紧急联系人" in values or ("紧急联系电话" in values)
+        else None
+    )
+
     flags: dict[str, bool | None] = {}
     for name in ("党员", "会网购", "在外"):
         text = values[name]
@@ -778,9 +799,50 @@ def _validate(
             can_order_online=flags["会网购"],
             care_groups=shared.setdefault(frozenset(groups), frozenset(groups)),
             away=bool(flags["在外"]),
+            emergency=emergency,
         ),
         [],
     )
+
+
+def _emergency_contact(
+    values: dict[str, str], err: Callable[[str, str, str], None]
+) -> tuple[str, str, str] | None:
+    """(name, relation, phone) from the two optional columns, or None with errors reported."""
+    text = values.get("紧急联系人", "")
+    raw_phone = values.get("紧急联系电话", "")
+    name, relation = text, ""
+    if match := _NAME_RELATION.match(text):
+        name, relation = match.group(1), match.group(2)
+    ok = True
+    if len(name) > EMERGENCY_NAME_MAX:
+        err(
+            "紧急联系人",
+            _("longer than %(limit)d characters") % {"limit": EMERGENCY_NAME_MAX},
+            Kind.TOO_LONG,
+        )
+        ok = False
+    elif len(relation) > EMERGENCY_RELATION_MAX:
+        err(
+            "紧急联系人",
+            _("the relation in brackets is longer than %(limit)d characters")
+            % {"limit": EMERGENCY_RELATION_MAX},
+            Kind.TOO_LONG,
+        )
+        ok = False
+    phone = normalise_phone(raw_phone)
+    if phone is None:
+        err(
+            "紧急联系电话",
+            _("“%(value)s” is not a mobile (11 digits) or landline number")
+            % {"value": _echo(raw_phone)},
+            Kind.FORMAT,
+        )
+        return None
+    if phone and not name:
+        err("紧急联系人", _("an emergency phone needs the contact's name"), Kind.EMPTY)
+        return None
+    return (name, relation, phone) if ok else None
 
 
 class _Located:
@@ -841,12 +903,18 @@ _RESIDENT_FIELDS = (
     "is_party_member",
     "can_order_online",
     "away",
+    "emergency_name",
+    "emergency_relation",
+    "emergency_phone",
     "district_id",
     "township_id",
     "community_id",
     "compound_id",
     "building_id",
 )
+# Where the emergency contact sits in a stored tuple ("id", "id_number", *_RESIDENT_FIELDS).
+_EMERGENCY_AT = 2 + _RESIDENT_FIELDS.index("emergency_name")
+_NO_CONTACT = ("", "", "")
 _LOCATION_FIELDS = ("district_id", "township_id", "community_id", "compound_id", "building_id")
 
 
@@ -859,8 +927,18 @@ def _location(building: Region) -> tuple:
     return location
 
 
-def _resident_values(row: _Row, household_id: int | None, building: Region | None) -> tuple:
-    """The row as the stored tuple (_RESIDENT_FIELDS) it becomes; compared to the stored one."""
+def _resident_values(
+    row: _Row, household_id: int | None, building: Region | None, stored: tuple | None = None
+) -> tuple:
+    """The row as the stored tuple (_RESIDENT_FIELDS) it becomes; compared to the stored one.
+
+    A sheet without the emergency-contact columns keeps the contact `stored` holds.
+    """
+    emergency = row.emergency
+    if emergency is None:
+        emergency = (
+            tuple(stored[_EMERGENCY_AT : _EMERGENCY_AT + 3]) if stored is not None else _NO_CONTACT
+        )
     return (
         household_id,
         row.name,
@@ -872,6 +950,7 @@ def _resident_values(row: _Row, household_id: int | None, building: Region | Non
         row.is_party_member,
         row.can_order_online,
         row.away,
+        *emergency,
         *(_location(building) if building is not None else (None,) * 5),
     )
 
@@ -1028,7 +1107,9 @@ class _Counter:
             if stored is None:
                 result.residents_created += 1
                 continue
-            if household_id is None or stored[2:] != _resident_values(row, household_id, building):
+            if household_id is None or stored[2:] != _resident_values(
+                row, household_id, building, stored
+            ):
                 result.residents_updated += 1
                 if stored[2] != household_id:
                     result.residents_moved += 1
@@ -1096,8 +1177,8 @@ class _Writer:
             building = buildings[row.regions]
             household_id = households[(building.pk, row.unit, row.room)]
             self.touched_households.add(household_id)
-            values = _resident_values(row, household_id, building)
             stored = existing.get(row.id_number)
+            values = _resident_values(row, household_id, building, stored)
             if stored is None:
                 inserts.append((row.id_number, *values[:3], adapt(row.birth_date), *values[4:]))
             elif stored[2:] != values:
@@ -1502,6 +1583,9 @@ def _export_rows(region: Region) -> Iterator[list[str]]:
             "is_party_member",
             "can_order_online",
             "away",
+            "emergency_name",
+            "emergency_relation",
+            "emergency_phone",
         )
     )
     order = list(CARE_GROUP_LABELS)
@@ -1513,7 +1597,23 @@ def _export_rows(region: Region) -> Iterator[list[str]]:
             resident_id__in=[c[0] for c in chunk]
         ).values_list("resident_id", "group"):
             groups.setdefault(resident_id, []).append(group)
-        for rid, path, unit, room, name, sex, id_number, phone, work, party, online, away in chunk:
+        for (
+            rid,
+            path,
+            unit,
+            room,
+            name,
+            sex,
+            id_number,
+            phone,
+            work,
+            party,
+            online,
+            away,
+            contact,
+            relation,
+            contact_phone,
+        ) in chunk:
             labels = "、".join(
                 CARE_GROUP_LABELS[g] for g in sorted(groups.get(rid, []), key=order.index)
             )
@@ -1530,6 +1630,8 @@ def _export_rows(region: Region) -> Iterator[list[str]]:
                 "" if online is None else ("是" if online else "否"),
                 labels,
                 "是" if away else "否",
+                f"{contact}（{relation}）" if relation else contact,
+                contact_phone,
             ]
         chunk.clear()
 
@@ -1546,7 +1648,7 @@ def _write_csv(rows: Iterator[list[str]], target: Path | str | IO[bytes]) -> int
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
         writer = csv.writer(text)
-        writer.writerow(CENSUS_COLUMNS)
+        writer.writerow(SHEET_COLUMNS)
         count = 0
         for row in rows:
             writer.writerow([neutralise_cell(cell) for cell in row])
@@ -1565,8 +1667,8 @@ def _write_xlsx(rows: Iterator[list[str]], target: Path | str | IO[bytes]) -> in
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_TITLE)
-    sheet.append(CENSUS_COLUMNS)
-    id_index = CENSUS_COLUMNS.index("身份证号")
+    sheet.append(SHEET_COLUMNS)
+    id_index = SHEET_COLUMNS.index("身份证号")
     count = 0
     for row in rows:
         cells: list[Any] = []
@@ -1590,10 +1692,12 @@ _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 # Columns people type digits into that are not numbers: formatted as text in the sheets we
 # hand out, so Excel keeps all 18 digits of an ID and the leading 0 of a landline.
-_TEXT_COLUMNS = ("单元", "房号", "身份证号", "联系电话")
+_TEXT_COLUMNS = ("单元", "房号", "身份证号", "联系电话", "紧急联系电话")
 _WIDTHS = {
     "身份证号": 22,
     "联系电话": 14,
+    "紧急联系人": 16,
+    "紧急联系电话": 14,
     "工作单位": 18,
     "重点人群": 14,
     "村社区": 12,
@@ -1610,8 +1714,8 @@ def write_template(target: Path | str | IO[bytes]) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_TITLE
-    sheet.append(CENSUS_COLUMNS)
-    for index, name in enumerate(CENSUS_COLUMNS, start=1):
+    sheet.append(SHEET_COLUMNS)
+    for index, name in enumerate(SHEET_COLUMNS, start=1):
         letter = get_column_letter(index)
         sheet[f"{letter}1"].font = Font(bold=True)
         sheet.column_dimensions[letter].width = _WIDTHS.get(name, 9)

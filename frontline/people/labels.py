@@ -23,6 +23,13 @@ CENSUS_COLUMNS = [
     "在外",
 ]
 
+# Optional columns at the end of the sheet (issue 6): a sheet without them imports as
+# before and leaves the stored contacts alone. The export and the template carry them.
+EMERGENCY_COLUMNS = ["紧急联系人", "紧急联系电话"]
+OPTIONAL_COLUMNS = [*EMERGENCY_COLUMNS]
+# The columns the export and the blank template write, in order.
+SHEET_COLUMNS = [*CENSUS_COLUMNS, *OPTIONAL_COLUMNS]
+
 # Care group code (models.CareGroup) → the label sheets carry.
 CARE_GROUP_LABELS: dict[str, str] = {
     "elderly_alone": "独居老人",
