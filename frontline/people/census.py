@@ -271,6 +271,37 @@ class _ErrorSink:
             self.stream.flush()
 
 
+# The preview lists this many changes one by one; the rest are counted.
+CHANGES_KEPT = 200
+
+
+class ChangeKind:
+    ADDED = "added"
+    UPDATED = "updated"
+    MOVED = "moved"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One resident the import would add, update or move, as the preview shows it.
+
+    Identifiers are already masked for whoever asked for the preview (their policy).
+    """
+
+    kind: str  # ChangeKind
+    building: str  # the building's path, for grouping
+    row: int
+    name: str
+    id_number: str
+    room: str  # where the resident will live, within the building
+    fields: tuple[tuple[str, str, str], ...] = ()  # (column, old, new)
+    moved_from: str = ""  # for a move: the previous building path and room
+
+    @property
+    def building_name(self) -> str:
+        return self.building.rsplit(PATH_SEPARATOR, 1)[-1]
+
+
 @dataclass
 class ImportResult:
     dry_run: bool = False
@@ -288,6 +319,8 @@ class ImportResult:
     # Residents the import created or changed: the first AUDIT_IDS ids, and how many.
     changed_ids: list[int] = field(default_factory=list)
     changed_total: int = 0
+    # A preview's first CHANGES_KEPT changes, in sheet order (see `changes_by_building`).
+    changes: list[Change] = field(default_factory=list)
     _sink: _ErrorSink | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -314,6 +347,18 @@ class ImportResult:
         return self.error_count - len(self.errors)
 
     @property
+    def changes_by_building(self) -> list[tuple[str, list[Change]]]:
+        """The listed changes grouped by building, buildings in the order the sheet has them."""
+        groups: dict[str, list[Change]] = {}
+        for change in self.changes:
+            groups.setdefault(change.building, []).append(change)
+        return list(groups.items())
+
+    @property
+    def changes_not_listed(self) -> int:
+        return max(0, self.residents_created + self.residents_updated - len(self.changes))
+
+    @property
     def summary(self) -> list[ErrorGroup]:
         """Errors by column and kind, the commonest first."""
         return [
@@ -335,6 +380,7 @@ class ImportResult:
         self.households_created = self.residents_created = self.residents_updated = 0
         self.residents_unchanged = self.residents_moved = self.regions_created = 0
         self.changed_ids, self.changed_total = [], 0
+        self.changes = []
 
 
 class _Rollback(Exception):
@@ -1029,8 +1075,9 @@ class _Counter:
     preview's counts are the import's counts.
     """
 
-    def __init__(self, result: ImportResult) -> None:
+    def __init__(self, result: ImportResult, viewer: Any) -> None:
         self.result = result
+        self.viewer = viewer  # the policy that masks identifiers in the listed changes
         self.paths: dict[str, bool] = {}  # every region path seen → exists
         self.buildings: dict[tuple[str, ...], Region | None] = {}
         self.households: dict[int, dict[tuple[str, str], int]] = {}  # existing buildings
@@ -1088,6 +1135,7 @@ class _Counter:
             )
         }
         maybe_unchanged: list[tuple[int, _Row]] = []
+        listing = _Listing(self, rows, existing) if len(result.changes) < CHANGES_KEPT else None
         for row in rows:
             building = self.buildings[row.regions]
             household_id: int | None = None
@@ -1106,6 +1154,8 @@ class _Counter:
             stored = existing.get(row.id_number)
             if stored is None:
                 result.residents_created += 1
+                if listing is not None:
+                    listing.add(row, None, household_id)
                 continue
             if household_id is None or stored[2:] != _resident_values(
                 row, household_id, building, stored
@@ -1113,14 +1163,129 @@ class _Counter:
                 result.residents_updated += 1
                 if stored[2] != household_id:
                     result.residents_moved += 1
+                if listing is not None:
+                    listing.add(row, stored, household_id)
             else:
                 maybe_unchanged.append((stored[0], row))
         current = _care_groups_of([resident_id for resident_id, _row in maybe_unchanged])
         for resident_id, row in maybe_unchanged:
             if current.get(resident_id, set()) != row.care_groups:
                 result.residents_updated += 1
+                if listing is not None:
+                    listing.add(row, existing[row.id_number], self.households_of(row))
             else:
                 result.residents_unchanged += 1
+
+    def households_of(self, row: _Row) -> int | None:
+        building = self.buildings[row.regions]
+        if building is None:
+            return None
+        return self.households[building.pk].get((row.unit, row.room))
+
+
+def _room_label(unit: str, room: str) -> str:
+    unit_label = f"{unit}单元" if unit.isdigit() else unit
+    room_label = f"{room}室" if room.isdigit() else room
+    return "".join((unit_label, room_label))
+
+
+def _flag(value: Any) -> str:
+    return "" if value is None else ("是" if value else "否")
+
+
+def _contact_label(name: str, relation: str) -> str:
+    return f"{name}（{relation}）" if relation else name
+
+
+class _Listing:
+    """The preview's list of changes for one batch, until CHANGES_KEPT are listed.
+
+    Only runs while the list is short: a million-row preview lists its first 200 changes
+    and then only counts, so memory and queries stay bounded.
+    """
+
+    def __init__(self, counter: _Counter, rows: list[_Row], existing: dict[str, tuple]) -> None:
+        self.result = counter.result
+        self.viewer = counter.viewer
+        ids = [stored[0] for stored in existing.values()]
+        self.groups = _care_groups_of(ids)
+        # Where the stored residents live now, for "moved from".
+        self.places = {
+            pk: (path, _room_label(unit, room))
+            for pk, path, unit, room in Household.objects.filter(
+                pk__in={stored[2] for stored in existing.values()}
+            ).values_list("id", "building__path", "unit", "room")
+        }
+
+    def add(self, row: _Row, stored: tuple | None, household_id: int | None) -> None:
+        result = self.result
+        if len(result.changes) >= CHANGES_KEPT:
+            return
+        building = PATH_SEPARATOR.join(row.regions)
+        common = {
+            "building": building,
+            "row": row.number,
+            "name": row.name,
+            "id_number": self.viewer.id_number(row.id_number),
+            "room": _room_label(row.unit, row.room),
+        }
+        if stored is None:
+            result.changes.append(Change(kind=ChangeKind.ADDED, **common))
+            return
+        moved_from = ""
+        if stored[2] != household_id:
+            path, room = self.places.get(stored[2], ("", ""))
+            moved_from = room if path == building else f"{path} {room}".strip()
+        result.changes.append(
+            Change(
+                kind=ChangeKind.MOVED if stored[2] != household_id else ChangeKind.UPDATED,
+                fields=tuple(self._differences(row, stored)),
+                moved_from=moved_from,
+                **common,
+            )
+        )
+
+    def _differences(self, row: _Row, stored: tuple) -> Iterator[tuple[str, str, str]]:
+        old = dict(zip(("id", "id_number", *_RESIDENT_FIELDS), stored, strict=True))
+        pairs: list[tuple[str, str, str]] = [
+            ("姓名", old["name"], row.name),
+            ("性别", _SEX_LABEL.get(old["sex"], old["sex"]), _SEX_LABEL[row.sex]),
+            ("联系电话", old["phone"], row.phone),
+            ("工作单位", old["work_unit"], row.work_unit),
+            ("党员", _flag(old["is_party_member"]), _flag(row.is_party_member)),
+            ("会网购", _flag(old["can_order_online"]), _flag(row.can_order_online)),
+            (
+                "重点人群",
+                _care_label(self.groups.get(old["id"], set())),
+                _care_label(row.care_groups),
+            ),
+            ("在外", _flag(old["away"]), _flag(row.away)),
+        ]
+        if row.emergency is not None:
+            name, relation, emergency_phone = row.emergency
+            pairs += [
+                (
+                    "紧急联系人",
+                    _contact_label(old["emergency_name"], old["emergency_relation"]),
+                    _contact_label(name, relation),
+                ),
+                ("紧急联系电话", old["emergency_phone"], emergency_phone),
+            ]
+        for column, before, after in pairs:
+            # Compared as stored, shown as the viewer may see them: a phone whose masked
+            # digits changed is still a change.
+            if (before or "") != (after or ""):
+                if column in _PHONE_COLUMNS:
+                    before, after = self.viewer.phone(before or ""), self.viewer.phone(after)
+                yield column, before or "", after or ""
+
+
+_PHONE_COLUMNS = frozenset({"联系电话", "紧急联系电话"})
+
+
+def _care_label(codes: Iterable[str]) -> str:
+    order = list(CARE_GROUP_LABELS)
+    return "、".join(CARE_GROUP_LABELS[c] for c in sorted(codes, key=order.index))
 
 
 # --- writing ----------------------------------------------------------------------------
@@ -1348,7 +1513,16 @@ def import_census(
     try:
         with tempfile.TemporaryFile() as spool:
             try:
-                _check(stream, filename, result, confine, today or dt.date.today(), progress, spool)
+                _check(
+                    stream,
+                    filename,
+                    result,
+                    confine,
+                    today or dt.date.today(),
+                    progress,
+                    spool,
+                    policy_for(actor),
+                )
             except _Stop as exc:
                 result.add_error(_file_error(str(exc)))
             if result.ok and not dry_run:
@@ -1395,6 +1569,7 @@ def _check(
     today: dt.date,
     progress: bool,
     spool: IO[bytes],
+    viewer: Any,
 ) -> None:
     """The first pass: validate every row and count or spool the good ones. Reads only."""
     limits = Limits.from_settings()
@@ -1405,7 +1580,7 @@ def _check(
     positions = _map_header(header[1], result)
     if positions is None:
         return
-    counter = _Counter(result) if result.dry_run else None
+    counter = _Counter(result, viewer) if result.dry_run else None
     seen_ids: dict[str, int] = {}
     shared: dict[Any, Any] = {}
     batch: list[_Row] = []
