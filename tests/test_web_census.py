@@ -136,6 +136,7 @@ def test_template_download_has_the_header_row(client, community_staff):
         *CENSUS_COLUMNS,
         "紧急联系人",
         "紧急联系电话",
+        "与户主关系",
     ]
 
 
@@ -260,7 +261,7 @@ def _csv_names(response) -> set[str]:
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     reader = csv.reader(io.StringIO(text))
     header = next(reader)
-    assert header == [*CENSUS_COLUMNS, "紧急联系人", "紧急联系电话"]
+    assert header == [*CENSUS_COLUMNS, "紧急联系人", "紧急联系电话", "与户主关系"]
     return {r[header.index("姓名")] for r in reader}
 
 
@@ -279,7 +280,7 @@ def test_export_of_a_sub_region_as_xlsx(client, community_staff):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == [*CENSUS_COLUMNS, "紧急联系人", "紧急联系电话"]
+    assert list(rows[0]) == [*CENSUS_COLUMNS, "紧急联系人", "紧急联系电话", "与户主关系"]
     assert {r[CENSUS_COLUMNS.index("姓名")] for r in rows[1:]} == {"李强", "李小红"}
 
 
