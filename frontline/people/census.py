@@ -1982,11 +1982,11 @@ def _check(
     result.sheet = None
     bar(0, close=True)
     if recognised == 0:
-        sheet, first_row = first if first is not None else (None, None)
-        if sheet is None or first_row is None:
+        if first is None or first[1] is None:
             raise _Stop(_("the file is empty"))
+        first_sheet, first_row = first[0], first[1]
         # No row looks like a header: say what the first row lacks.
-        result.sheet = sheet.name if several else None
+        result.sheet = first_sheet.name if several else None
         _map_header(first_row[1], result, first_row[0])
         result.sheet = None
         return
