@@ -766,6 +766,46 @@ def _xlsx_merges(workbook: Any, sheet: Any) -> list[tuple[int, int, int, int]]:
     return merges
 
 
+_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+
+
+def _ods_merges(stream: IO[bytes]) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Each table's merged ranges in an .ods (cells with number-rows/columns-spanned),
+    read from content.xml as it streams (already capped by _check_workbook)."""
+    from xml.etree.ElementTree import iterparse
+
+    t = f"{{{_ODS_TABLE}}}"
+    merges: dict[str, list[tuple[int, int, int, int]]] = {}
+    try:
+        with zipfile.ZipFile(stream) as archive, archive.open("content.xml") as content:
+            table: list[tuple[int, int, int, int]] = []
+            row = col = 0
+            for event, element in iterparse(content, events=("start", "end")):
+                tag = element.tag
+                if event == "start":
+                    if tag == f"{t}table":
+                        table = merges.setdefault(element.get(f"{t}name", ""), [])
+                        row = 0
+                    elif tag == f"{t}table-row":
+                        col = 0
+                    elif tag in (f"{t}table-cell", f"{t}covered-table-cell"):
+                        rows = int(element.get(f"{t}number-rows-spanned", "1"))
+                        cols = int(element.get(f"{t}number-columns-spanned", "1"))
+                        if rows > 1 or cols > 1:
+                            table.append((row + 1, col + 1, row + rows, col + cols))
+                            if len(table) > MERGES_KEPT:
+                                raise _Stop(_("the sheet has too many merged cells; unmerge them"))
+                        col += int(element.get(f"{t}number-columns-repeated", "1"))
+                elif tag == f"{t}table-row":
+                    row += int(element.get(f"{t}number-rows-repeated", "1"))
+                    element.clear()
+    except _Stop:
+        raise
+    except Exception:
+        raise _Stop(_corrupt("ods")) from None
+    return merges
+
+
 def _read_calamine(stream: IO[bytes], kind: str, limits: Limits) -> tuple[int, Iterator[_Sheet]]:
     """.xls and .ods, read with python-calamine (each sheet is built whole in memory: an
     .xls holds at most 65,536 rows, and an .ods's text is capped like shared strings)."""
@@ -773,7 +813,10 @@ def _read_calamine(stream: IO[bytes], kind: str, limits: Limits) -> tuple[int, I
 
     if kind == "ods":
         _check_workbook(stream, limits, kind)
+    # calamine gives no merged ranges for an .ods: they are read from its XML instead.
+    ods_merges = _ods_merges(stream) if kind == "ods" else {}
     try:
+        stream.seek(0)
         workbook = CalamineWorkbook.from_filelike(stream)
         names = list(workbook.sheet_names)
     except Exception:
@@ -784,10 +827,13 @@ def _read_calamine(stream: IO[bytes], kind: str, limits: Limits) -> tuple[int, I
             try:
                 sheet = workbook.get_sheet_by_index(index)
                 first_row, first_col = sheet.start or (0, 0)
-                merges = [
-                    (r0 + 1, c0 + 1, r1 + 1, c1 + 1)
-                    for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])
-                ][: MERGES_KEPT + 1]
+                merges = (
+                    ods_merges.get(name)
+                    or [
+                        (r0 + 1, c0 + 1, r1 + 1, c1 + 1)
+                        for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])
+                    ][: MERGES_KEPT + 1]
+                )
             except Exception:
                 raise _Stop(_corrupt(kind)) from None
             if len(merges) > MERGES_KEPT:

@@ -63,6 +63,12 @@ class Command(BaseCommand):
             )
         except DomainError as exc:
             raise CommandError(str(exc)) from None
+        for warning in result.warnings:
+            self.stderr.write(warning)
+        if result.ok and result.notes:
+            self.stdout.write(_("Normalised:"))
+            for note in result.notes:
+                self.stdout.write(f"  {note}")
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))
