@@ -330,3 +330,60 @@ def test_a_relation_too_long_is_refused(db):
     header = [*CENSUS_COLUMNS, "与户主关系"]
     result = _import(csv_bytes([[*row(), "关" * 17]], header=header), "r.csv")
     assert [e.column for e in result.errors] == ["与户主关系"]
+
+
+# --- the limits of issue 5 hold for every format ------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["office.xls", "office.ods"])
+def test_the_row_limit_holds_for_xls_and_ods(db, settings, name):
+    settings.FRONTLINE_IMPORT_MAX_ROWS = 3
+    result = _import((FIXTURES / name).read_bytes(), name)
+    assert [str(e) for e in result.errors] == [
+        "file: the sheet has more than 3 rows; split it into smaller sheets"
+    ]
+
+
+@pytest.mark.parametrize("name", ["office.xls", "office.ods"])
+def test_the_column_limit_holds_for_xls_and_ods(db, settings, name):
+    settings.FRONTLINE_IMPORT_MAX_COLUMNS = 10
+    result = _import((FIXTURES / name).read_bytes(), name)
+    assert len(result.errors) == 1
+    assert "has more than 10 columns" in str(result.errors[0])
+
+
+@pytest.mark.parametrize("name", ["office.xls", "office.ods"])
+def test_the_cell_length_limit_holds_for_xls_and_ods(db, settings, name):
+    settings.FRONTLINE_IMPORT_MAX_CELL_CHARS = 5
+    result = _import((FIXTURES / name).read_bytes(), name)
+    assert not result.ok
+    assert {e.kind for e in result.errors} == {"too long"}
+
+
+def test_an_ods_bomb_is_refused_unread(db):
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
+        )
+        archive.writestr("content.xml", b"<a>" + b" " * (20 * 1024 * 1024) + b"</a>")
+    result = _import(buffer.getvalue(), "bomb.ods")
+    assert len(result.errors) == 1
+    assert "unpacks to more than" in str(result.errors[0])
+    assert "refused unread" in str(result.errors[0])
+
+
+def test_an_ods_whose_text_is_too_large_to_hold_is_refused(db, settings):
+    settings.FRONTLINE_IMPORT_MAX_SHARED_STRINGS_MB = 1
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
+        )
+        archive.writestr("content.xml", "".join(str(n) for n in range(400_000)))
+    result = _import(buffer.getvalue(), "big.ods")
+    assert "unpacks to more than 1 MB" in str(result.errors[0])
