@@ -387,3 +387,25 @@ def test_an_ods_whose_text_is_too_large_to_hold_is_refused(db, settings):
         archive.writestr("content.xml", "".join(str(n) for n in range(400_000)))
     result = _import(buffer.getvalue(), "big.ods")
     assert "unpacks to more than 1 MB" in str(result.errors[0])
+
+
+@pytest.mark.parametrize("name", ["office.xls", "office.ods"])
+def test_the_web_preview_takes_xls_and_ods_and_says_what_was_normalised(
+    client, community_staff, name
+):
+    from django.urls import reverse
+
+    client.force_login(community_staff)
+    before = Resident.objects.count()
+    upload = io.BytesIO((FIXTURES / name).read_bytes())
+    upload.name = name
+    response = client.post(reverse("census_import"), {"sheet": upload})
+    html = response.content.decode()
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert result.ok and result.residents_created == 5, result.errors
+    # The page is Chinese by default; what was normalised is on it whatever the language.
+    for line in [*map(str, result.notes), *result.warnings]:
+        assert line.replace("“", "&ldquo;").replace("”", "&rdquo;") in html or line in html
+    assert "序号" in html and "联系电话" in html
+    assert Resident.objects.count() == before
