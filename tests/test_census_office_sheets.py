@@ -409,3 +409,17 @@ def test_the_web_preview_takes_xls_and_ods_and_says_what_was_normalised(
         assert line.replace("“", "&ldquo;").replace("”", "&rdquo;") in html or line in html
     assert "序号" in html and "联系电话" in html
     assert Resident.objects.count() == before
+
+
+def test_the_web_error_list_names_the_sheet(client, community_staff):
+    from django.urls import reverse
+
+    rows = clean_rows()
+    bad = list(rows[4])
+    bad[_at("性别")] = "男的"
+    data = _xlsx({"1栋": [CENSUS_COLUMNS, *rows[:3]], "2栋": [CENSUS_COLUMNS, rows[3], bad]})
+    client.force_login(community_staff)
+    upload = io.BytesIO(data)
+    upload.name = "two.xlsx"
+    html = client.post(reverse("census_import"), {"sheet": upload}).content.decode()
+    assert "<td>2栋 · 3</td>" in html
