@@ -238,14 +238,18 @@ BAD_ROWS = [
     (
         "yes/no that is neither",
         [row(党员="可能")],
-        "row 2, column 党员: must be 是 or 否, not “可能”",
+        "row 2, column 党员: must be 是 or 否 (also 有/无, √/×, ✓/✗, Y/N, yes/no, 1/0), not “可能”",
     ),
     (
         "malformed phone",
         [row(联系电话="1391234")],
         "row 2, column 联系电话: “1391234” is not a mobile (11 digits) or landline number",
     ),
-    ("bad sex", [row(性别="X")], "row 2, column 性别: must be 男 or 女, not “X”"),
+    (
+        "bad sex",
+        [row(性别="X")],
+        "row 2, column 性别: must be 男 or 女 (also 男性/女性, M/F), not “X”",
+    ),
     (
         "slash in a place name",
         [row(小区="安康/小区")],
@@ -325,12 +329,16 @@ def test_header_errors(db, header, expected):
 @pytest.mark.parametrize(
     ("data", "filename", "expected"),
     [
-        (b"\x00\x01\x02garbage\x00" * 50, "census.bin", "file: this is not a CSV or XLSX file"),
+        (
+            b"\x00\x01\x02garbage\x00" * 50,
+            "census.bin",
+            "file: this is not a CSV, XLSX, XLS or ODS file",
+        ),
         (b"PK\x03\x04 not really a zip", "census.xlsx", "file: the XLSX file is corrupt"),
         (
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
             "census.xls",
-            "file: the old .xls format is not supported",
+            "file: the XLS file is corrupt or not a workbook",
         ),
         (b"", "census.csv", "file: the file is empty"),
     ],
@@ -390,7 +398,7 @@ def test_export_then_import_round_trips(db, fmt, tmp_path):
     second = tmp_path / f"second.{fmt}"
     export_census(region=region_by_path(""), target=second, fmt=fmt)
     assert _sheet(first) == _sheet(second)
-    assert _sheet(first)[0] == CENSUS_COLUMNS
+    assert _sheet(first)[0] == [*CENSUS_COLUMNS, "紧急联系人", "紧急联系电话", "与户主关系"]
 
 
 def _sheet(path):
@@ -492,10 +500,17 @@ def test_the_blank_template_keeps_id_numbers_as_text(tmp_path):
     write_template(path)
 
     sheet = load_workbook(path).worksheets[0]
-    assert [c.value for c in sheet[1]] == CENSUS_COLUMNS
+    # The two emergency-contact columns (issue 6) close the header.
+    assert [c.value for c in sheet[1]] == [
+        *CENSUS_COLUMNS,
+        "紧急联系人",
+        "紧急联系电话",
+        "与户主关系",
+    ]
     id_column = CENSUS_COLUMNS.index("身份证号") + 1
     assert sheet.cell(row=2, column=id_column).number_format == "@"
     assert sheet.cell(row=2, column=CENSUS_COLUMNS.index("联系电话") + 1).number_format == "@"
+    assert sheet.cell(row=2, column=len(CENSUS_COLUMNS) + 2).number_format == "@"
 
 
 def test_a_role_that_may_not_import_is_refused_by_the_import_itself(volunteer):

@@ -45,7 +45,8 @@ def test_import_summary_is_translated(db, tmp_path, capsys, translated, dry_run)
 
     call_command("import_census", *args)
 
-    out = capsys.readouterr().out.strip()
+    # A dry run lists the changes (sheet data) first; the summary is the last line.
+    out = capsys.readouterr().out.strip().splitlines()[-1]
     assert out.startswith("⟦") and out.endswith("⟧"), out
     assert ("would import" in out) == dry_run
     assert "1 rows: 1 residents created, 0 updated, 0 unchanged" in out

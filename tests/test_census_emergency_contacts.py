@@ -1,7 +1,6 @@
 """The census sheet's two optional emergency-contact columns (issue 6).
 
-Skipped until the lead wires the columns into `frontline/people/census.py` at merge
-(two other branches edit that file). What the import and export must do:
+What the import and export do:
 
 - two optional columns at the end: 紧急联系人 (aliases "emergency contact") and
   紧急联系电话 (alias "emergency phone"); sheets without them import as before and leave
@@ -22,8 +21,6 @@ from frontline.people.census import CENSUS_COLUMNS, export_census, import_census
 from frontline.people.models import Resident
 
 from .test_census import _english, csv_bytes, good_rows  # noqa: F401
-
-pytestmark = pytest.mark.skip(reason="census columns wired by the lead at merge")
 
 EMERGENCY = ["紧急联系人", "紧急联系电话"]
 
@@ -87,5 +84,42 @@ def test_export_writes_both_columns(db, tmp_path):
     export_census(region=city(), target=target, fmt="csv")
     text = target.read_text(encoding="utf-8-sig")
     header = text.splitlines()[0].split(",")
-    assert header[-2:] == EMERGENCY
+    assert header[len(CENSUS_COLUMNS) : len(CENSUS_COLUMNS) + 2] == EMERGENCY
     assert "廖小梅（女儿）,13912340000" in text
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_then_import_round_trips_the_contacts(db, tmp_path, fmt):
+    from frontline.territory.services import city
+
+    rows = [[*r, "", ""] for r in good_rows()]
+    rows[1][-2:] = ["廖小梅（女儿）", "13912340000"]
+    rows[0][-2:] = ["邻居老张", "0564-3312345"]
+    assert _import(csv_bytes(rows, header=[*CENSUS_COLUMNS, *EMERGENCY])).ok
+    before = list(Resident.objects.order_by("id").values())
+    first = tmp_path / f"first.{fmt}"
+    export_census(region=city(), target=first, fmt=fmt)
+
+    result = import_census(first)
+
+    assert result.ok and result.residents_unchanged == 3, result.errors
+    assert list(Resident.objects.order_by("id").values()) == before
+
+
+def test_a_changed_contact_alone_is_an_update_in_the_preview_and_the_import(db):
+    rows = [[*r, "", ""] for r in good_rows()]
+    rows[1][-2:] = ["廖小梅（女儿）", "13912340000"]
+    header = [*CENSUS_COLUMNS, *EMERGENCY]
+    assert _import(csv_bytes(rows, header=header)).ok
+    rows[1][-1] = "13912340001"
+
+    import io
+
+    preview = import_census(
+        io.BytesIO(csv_bytes(rows, header=header)), filename="s.csv", dry_run=True
+    )
+    result = _import(csv_bytes(rows, header=header))
+
+    assert (preview.residents_updated, preview.residents_unchanged) == (1, 2)
+    assert (result.residents_updated, result.residents_unchanged) == (1, 2)
+    assert Resident.objects.get(name="王秀英").emergency_phone == "13912340001"

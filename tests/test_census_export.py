@@ -107,7 +107,7 @@ def test_csv_export_neutralises_every_formula(payload_residents, tmp_path):
     export_census(region=region_by_path(""), target=target, fmt="csv")
 
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
-    assert rows[0] == list(CENSUS_COLUMNS)
+    assert rows[0] == [*CENSUS_COLUMNS, "紧急联系人", "紧急联系电话", "与户主关系"]
     names = {r[CENSUS_COLUMNS.index("姓名")] for r in rows[1:]}
     work = {r[CENSUS_COLUMNS.index("工作单位")] for r in rows[1:]}
     assert names == {*PAYLOADS.values(), "地下室"}

@@ -132,7 +132,12 @@ def test_template_download_has_the_header_row(client, community_staff):
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.content)).active
-    assert [c.value for c in next(sheet.iter_rows(max_row=1))] == list(CENSUS_COLUMNS)
+    assert [c.value for c in next(sheet.iter_rows(max_row=1))] == [
+        *CENSUS_COLUMNS,
+        "紧急联系人",
+        "紧急联系电话",
+        "与户主关系",
+    ]
 
 
 # --- preview and commit -----------------------------------------------------------------
@@ -256,7 +261,7 @@ def _csv_names(response) -> set[str]:
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     reader = csv.reader(io.StringIO(text))
     header = next(reader)
-    assert header == list(CENSUS_COLUMNS)
+    assert header == [*CENSUS_COLUMNS, "紧急联系人", "紧急联系电话", "与户主关系"]
     return {r[header.index("姓名")] for r in reader}
 
 
@@ -275,7 +280,7 @@ def test_export_of_a_sub_region_as_xlsx(client, community_staff):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == list(CENSUS_COLUMNS)
+    assert list(rows[0]) == [*CENSUS_COLUMNS, "紧急联系人", "紧急联系电话", "与户主关系"]
     assert {r[CENSUS_COLUMNS.index("姓名")] for r in rows[1:]} == {"李强", "李小红"}
 
 

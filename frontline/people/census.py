@@ -25,10 +25,12 @@ import csv
 import datetime as dt
 import difflib
 import io
+import itertools
 import os
 import pickle
 import re
 import tempfile
+import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -50,8 +52,16 @@ from frontline.core.errors import DomainError
 from frontline.territory.models import Level, Region
 from frontline.territory.services import PATH_SEPARATOR, region_ensure_path
 
+from .contacts import NAME_MAX as EMERGENCY_NAME_MAX
+from .contacts import RELATION_MAX as EMERGENCY_RELATION_MAX
+from .contacts import normalise_phone
 from .idnumber import InvalidIdNumber, parse_id_number
-from .labels import CARE_GROUP_BY_LABEL, CARE_GROUP_LABELS, CENSUS_COLUMNS
+from .labels import (
+    CARE_GROUP_BY_LABEL,
+    CARE_GROUP_LABELS,
+    CENSUS_COLUMNS,
+    SHEET_COLUMNS,
+)
 from .models import Household, Resident, ResidentCareGroup
 from .sheetsafe import escape_quote, neutralise_cell, unneutralise_cell
 
@@ -95,11 +105,33 @@ COLUMN_ALIASES = {
     "ordersonline": "会网购",
     "caregroups": "重点人群",
     "away": "在外",
+    "emergencycontact": "紧急联系人",
+    "emergencyphone": "紧急联系电话",
+    "relationtohead": "与户主关系",
+    "relationship": "与户主关系",
+    "与户主的关系": "与户主关系",
+    "身份证号码": "身份证号",
+    "公民身份号码": "身份证号",
+    "手机号": "联系电话",
+    "手机号码": "联系电话",
+    "联系方式": "联系电话",
+    "是否党员": "党员",
+    "是否在外": "在外",
+    "是否会网购": "会网购",
 }
 
-_YES = {"是", "y", "yes", "true", "1", "√"}
-_NO = {"否", "n", "no", "false", "0", "×"}
-_SEX = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
+_YES = {"是", "有", "y", "yes", "true", "1", "√", "✓", "✔"}
+_NO = {"否", "无", "n", "no", "false", "0", "×", "✗", "✘"}
+_SEX = {
+    "男": "M",
+    "女": "F",
+    "男性": "M",
+    "女性": "F",
+    "m": "M",
+    "f": "F",
+    "male": "M",
+    "female": "F",
+}
 _SEX_LABEL = {"M": "男", "F": "女"}
 _CARE_SPLIT = re.compile(r"[、,，;；\s]+")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -108,6 +140,8 @@ _MAX_LEN = {"单元": 16, "房号": 16, "姓名": 32, "工作单位": 100}
 # C0 controls (tab and newlines included: no census field holds them), DEL and C1. A NUL in
 # a name made every .xlsx export of the city fail; none of them is ever meant.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# "廖小梅（女儿）": the emergency contact's relation in brackets after the name.
+_NAME_RELATION = re.compile(r"^(.*?)\s*[(（]\s*([^()（）]*?)\s*[)）]$")
 
 _REQUIRED_EXCEPT_ID = [c for c in CENSUS_COLUMNS if c in REQUIRED_COLUMNS and c != "身份证号"]
 
@@ -141,6 +175,50 @@ class Kind:
     HEADER = gettext_noop("header")
     FILE = gettext_noop("file")
 
+
+class Note:
+    """What normalisation did, for the preview (`联系电话 full-width characters: 38 cells`)."""
+
+    FULL_WIDTH = gettext_noop("full-width characters made ASCII")
+    NAME_SPACES = gettext_noop("spaces inside the name removed")
+    ID_X = gettext_noop("final x made X")
+    PHONE_SEPARATORS = gettext_noop("spaces or dashes removed")
+    PHONE_86 = gettext_noop("+86 removed")
+    READ_AS = gettext_noop("“%(value)s” read as “%(as)s”")
+    MERGED = gettext_noop("merged cell applied to every row it spans")
+    TITLE_ROWS = gettext_noop("title rows above the header skipped")
+    BLANK_ROWS = gettext_noop("blank rows skipped")
+    TOTAL_ROWS = gettext_noop("total rows (合计, 总计) ignored")
+
+
+@dataclass(frozen=True, slots=True)
+class NoteGroup:
+    """One line of what normalisation did: kind, column, how many cells or rows."""
+
+    column: str | None
+    kind: str  # a Note msgid
+    value: str  # for READ_AS: the form read, e.g. "√"
+    canonical: str  # for READ_AS: what it was read as, e.g. "是"
+    count: int
+
+    def __str__(self) -> str:
+        what = _(self.kind)
+        if self.kind == Note.READ_AS:
+            what = what % {"value": self.value, "as": self.canonical}
+        if self.column:
+            return ngettext(
+                "%(what)s in %(column)s: %(count)s cell",
+                "%(what)s in %(column)s: %(count)s cells",
+                self.count,
+            ) % {"what": what, "column": self.column, "count": f"{self.count:,}"}
+        return ngettext("%(what)s: %(count)s row", "%(what)s: %(count)s rows", self.count) % {
+            "what": what,
+            "count": f"{self.count:,}",
+        }
+
+
+# Warnings (ignored columns, skipped sheets) a result keeps.
+WARNINGS_KEPT = 200
 
 # InvalidIdNumber.kind → Kind.
 _ID_KINDS = {"format": Kind.FORMAT, "checksum": Kind.CHECKSUM, "birth date": Kind.BIRTH_DATE}
@@ -188,8 +266,14 @@ class RowError:
     column: str | None
     message: str
     kind: str = ""  # translated Kind label, for the summary
+    sheet: str | None = None  # the sheet's name, in a workbook of several sheets
 
     def __str__(self) -> str:
+        if self.sheet:
+            return _("sheet %(sheet)s, %(error)s") % {
+                "sheet": self.sheet,
+                "error": str(RowError(self.row, self.column, self.message)),
+            }
         if self.row is None:
             return _("file: %(reason)s") % {"reason": self.message}
         if self.column is None:
@@ -238,9 +322,10 @@ class _ErrorSink:
         if self.lines >= ERRORS_FILE_LINES:
             self.dropped += 1
             return
-        self.writer.writerow(
-            ["" if error.row is None else error.row, error.column or "", error.kind, error.message]
-        )
+        row = "" if error.row is None else str(error.row)
+        if error.sheet:
+            row = f"{error.sheet}!{row}"  # Excel's own way of naming a sheet's cell
+        self.writer.writerow([row, error.column or "", error.kind, error.message])
         self.lines += 1
 
     def close(self) -> None:
@@ -257,6 +342,37 @@ class _ErrorSink:
             self.stream.close()
         else:
             self.stream.flush()
+
+
+# The preview lists this many changes one by one; the rest are counted.
+CHANGES_KEPT = 200
+
+
+class ChangeKind:
+    ADDED = "added"
+    UPDATED = "updated"
+    MOVED = "moved"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One resident the import would add, update or move, as the preview shows it.
+
+    Identifiers are already masked for whoever asked for the preview (their policy).
+    """
+
+    kind: str  # ChangeKind
+    building: str  # the building's path, for grouping
+    row: int
+    name: str
+    id_number: str
+    room: str  # where the resident will live, within the building
+    fields: tuple[tuple[str, str, str], ...] = ()  # (column, old, new)
+    moved_from: str = ""  # for a move: the previous building path and room
+
+    @property
+    def building_name(self) -> str:
+        return self.building.rsplit(PATH_SEPARATOR, 1)[-1]
 
 
 @dataclass
@@ -276,12 +392,42 @@ class ImportResult:
     # Residents the import created or changed: the first AUDIT_IDS ids, and how many.
     changed_ids: list[int] = field(default_factory=list)
     changed_total: int = 0
+    # A preview's first CHANGES_KEPT changes, in sheet order (see `changes_by_building`).
+    changes: list[Change] = field(default_factory=list)
+    # What normalisation did, by (column, Note, form read, read as) → cells or rows.
+    normalised: Counter[tuple[str | None, str, str, str]] = field(default_factory=Counter)
+    # Ignored columns and skipped sheets, one line each (the first WARNINGS_KEPT).
+    warnings: list[str] = field(default_factory=list)
+    skipped_sheets: list[str] = field(default_factory=list)
+    # The sheet being read, in a workbook of several: errors are stamped with it.
+    sheet: str | None = field(default=None, repr=False)
     _sink: _ErrorSink | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.error_count = max(self.error_count, len(self.errors))
 
+    def warn(self, message: str) -> None:
+        if self.sheet:
+            message = _("sheet %(sheet)s: %(warning)s") % {"sheet": self.sheet, "warning": message}
+        if len(self.warnings) < WARNINGS_KEPT:
+            self.warnings.append(message)
+
+    def note(self, column: str | None, kind: str, value: str = "", canonical: str = "") -> None:
+        self.normalised[(column, kind, value, canonical)] += 1
+
+    @property
+    def notes(self) -> list[NoteGroup]:
+        """What normalisation did, the commonest first."""
+        return [
+            NoteGroup(column, kind, value, canonical, count)
+            for (column, kind, value, canonical), count in sorted(
+                self.normalised.items(), key=lambda item: (-item[1], *(x or "" for x in item[0]))
+            )
+        ]
+
     def add_error(self, error: RowError) -> None:
+        if self.sheet and error.sheet is None:
+            error = RowError(error.row, error.column, error.message, error.kind, self.sheet)
         self.error_count += 1
         self.error_kinds[(error.column, error.kind)] += 1
         if len(self.errors) < ERRORS_KEPT:
@@ -300,6 +446,18 @@ class ImportResult:
     @property
     def errors_not_shown(self) -> int:
         return self.error_count - len(self.errors)
+
+    @property
+    def changes_by_building(self) -> list[tuple[str, list[Change]]]:
+        """The listed changes grouped by building, buildings in the order the sheet has them."""
+        groups: dict[str, list[Change]] = {}
+        for change in self.changes:
+            groups.setdefault(change.building, []).append(change)
+        return list(groups.items())
+
+    @property
+    def changes_not_listed(self) -> int:
+        return max(0, self.residents_created + self.residents_updated - len(self.changes))
 
     @property
     def summary(self) -> list[ErrorGroup]:
@@ -323,6 +481,7 @@ class ImportResult:
         self.households_created = self.residents_created = self.residents_updated = 0
         self.residents_unchanged = self.residents_moved = self.regions_created = 0
         self.changed_ids, self.changed_total = [], 0
+        self.changes = []
 
 
 class _Rollback(Exception):
@@ -351,14 +510,15 @@ def _open_binary(source: Path | str | IO[bytes]) -> IO[bytes]:
 
 
 def _sniff_kind(head: bytes, filename: str) -> str:
-    if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
     suffix = Path(filename).suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
-        return "xlsx"  # claims to be a workbook but is not a zip: reported as corrupt
+    if head.startswith(b"PK\x03\x04"):
+        # An OpenDocument file is a zip too; it says so in its first member, "mimetype".
+        return "ods" if suffix == ".ods" or b"opendocument.spreadsheet" in head else "xlsx"
+    if suffix in {".xlsx", ".xlsm", ".ods"}:
+        return suffix[1:4]  # claims to be a workbook but is not a zip: reported as corrupt
     if suffix == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):
         return "xls"
-    if b"\x00" in head[:4096]:
+    if b"\x00" in head[:8]:
         return "binary"
     return "csv"
 
@@ -410,22 +570,40 @@ def _blank(cells: Sequence[Any]) -> bool:
     return not any(_cell_text(c) for c in cells)
 
 
-def _read_rows(
-    stream: IO[bytes], filename: str, limits: Limits
-) -> Iterator[tuple[int, Sequence[Any]]]:
-    """(sheet row number, cells) for every row, the header included, within the limits."""
+class _Sheet(NamedTuple):
+    """One sheet of a workbook (a CSV file is one sheet without a name)."""
+
+    name: str
+    rows: Iterator[tuple[int, Sequence[Any]]]  # (sheet row number, cells), header included
+    # Merged ranges as (first row, first column, last row, last column), 1-based, inclusive.
+    merges: list[tuple[int, int, int, int]]
+
+
+# A sheet with more merged ranges than this is not a census sheet someone merged by hand.
+MERGES_KEPT = 100_000
+
+
+def _read_sheets(stream: IO[bytes], filename: str, limits: Limits) -> tuple[int, Iterator[_Sheet]]:
+    """How many sheets the file has, and each sheet's rows, within the limits."""
     size = stream.seek(0, io.SEEK_END)
     stream.seek(0)
     if refusal := upload_too_large(size):
         raise _Stop(refusal)
-    head = stream.read(8)
+    head = stream.read(512)
     stream.seek(0)
     kind = _sniff_kind(head, filename)
-    if kind == "xls":
-        raise _Stop(_("the old .xls format is not supported; save the sheet as .xlsx or CSV"))
     if kind == "binary":
-        raise _Stop(_("this is not a CSV or XLSX file"))
-    rows = _read_xlsx(stream, limits) if kind == "xlsx" else _read_csv(stream)
+        raise _Stop(_("this is not a CSV, XLSX, XLS or ODS file"))
+    if kind == "csv":
+        return 1, iter([_Sheet("", _limited(_read_csv(stream), limits), [])])
+    if kind == "xlsx":
+        return _read_xlsx(stream, limits)
+    return _read_calamine(stream, kind, limits)
+
+
+def _limited(
+    rows: Iterable[tuple[int, Sequence[Any]]], limits: Limits
+) -> Iterator[tuple[int, Sequence[Any]]]:
     width = limits.columns
     for number, cells in rows:
         if number > limits.rows + 1:
@@ -462,13 +640,15 @@ def _read_csv(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
         text.detach()
 
 
-def _corrupt() -> str:
+def _corrupt(kind: str = "xlsx") -> str:
     # Never the exception's own text: it is English ("File is not a zip file") and says
     # nothing a clerk can act on.
-    return _("the XLSX file is corrupt or not a workbook; open it in Excel and save it again")
+    return _(
+        "the %(format)s file is corrupt or not a workbook; open it in Excel and save it again"
+    ) % {"format": kind.upper()}
 
 
-def _check_workbook(stream: IO[bytes], limits: Limits) -> None:
+def _check_workbook(stream: IO[bytes], limits: Limits, kind: str = "xlsx") -> None:
     """Refuse a zip bomb from the zip directory alone, before anything is unpacked.
 
     The declared sizes can be trusted as an upper bound: zipfile stops reading a member at
@@ -478,7 +658,7 @@ def _check_workbook(stream: IO[bytes], limits: Limits) -> None:
         with zipfile.ZipFile(stream) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        raise _Stop(_corrupt()) from None
+        raise _Stop(_corrupt(kind)) from None
     mb = 1024 * 1024
     total = 0
     for info in members:
@@ -491,10 +671,12 @@ def _check_workbook(stream: IO[bytes], limits: Limits) -> None:
                 )
                 % {"ratio": limits.ratio}
             )
-        if (
-            "sharedstrings" in info.filename.lower()
-            and info.file_size > limits.shared_strings_bytes
-        ):
+        # Shared strings are held in memory whole, and so is an ODS sheet (its reader
+        # builds the whole sheet before the first row).
+        held_whole = "sharedstrings" in info.filename.lower() or (
+            kind == "ods" and info.filename == "content.xml"
+        )
+        if held_whole and info.file_size > limits.shared_strings_bytes:
             raise _Stop(
                 _("the workbook's text unpacks to more than %(limit)d MB; split the sheet")
                 % {"limit": limits.shared_strings_bytes // mb}
@@ -507,36 +689,204 @@ def _check_workbook(stream: IO[bytes], limits: Limits) -> None:
     stream.seek(0)
 
 
-def _read_xlsx(stream: IO[bytes], limits: Limits) -> Iterator[tuple[int, Sequence[Any]]]:
+def _read_xlsx(stream: IO[bytes], limits: Limits) -> tuple[int, Iterator[_Sheet]]:
+    """Every sheet in openpyxl's read-only mode: rows stream, memory stays bounded."""
     from openpyxl import load_workbook
 
     _check_workbook(stream, limits)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
+        sheets = list(workbook.worksheets)
     except Exception:  # a damaged workbook breaks openpyxl in many ways; none is a 500
         raise _Stop(_corrupt()) from None
+
+    def rows_of(sheet: Any) -> Iterator[tuple[int, Sequence[Any]]]:
+        try:
+            # The declared dimension (`A1:XFD60000`) is the writer's claim, not the data:
+            # with it openpyxl pads every row to 16,384 cells and every gap to the last row.
+            sheet.reset_dimensions()
+            # One column past the limit, so that a row which goes beyond it can be refused.
+            yield from enumerate(sheet.iter_rows(max_col=limits.columns + 1, values_only=True), 1)
+        except _Stop:
+            raise
+        except Exception:
+            raise _Stop(_corrupt()) from None
+
+    def each() -> Iterator[_Sheet]:
+        try:
+            for sheet in sheets:
+                if getattr(sheet, "sheet_state", "visible") != "visible" and len(sheets) > 1:
+                    continue
+                merges = _xlsx_merges(workbook, sheet)
+                yield _Sheet(sheet.title, _limited(rows_of(sheet), limits), merges)
+        finally:
+            workbook.close()
+
+    return len(sheets), each()
+
+
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _xlsx_merges(workbook: Any, sheet: Any) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges, found before its rows are read.
+
+    openpyxl's read-only mode does not give them, and they come after the rows in the
+    sheet's XML, so the XML is scanned once for them (inflating only: about a second for
+    a million rows), keeping nothing but the ranges.
+    """
+    from openpyxl.utils import column_index_from_string
+
+    merges: list[tuple[int, int, int, int]] = []
     try:
-        # The declared dimension (`A1:XFD60000`) is the writer's claim, not the data: with
-        # it openpyxl pads every row to 16,384 cells and every gap to the last row.
-        sheet.reset_dimensions()
-        # One column past the limit, so that a row which goes beyond it can be refused.
-        rows = sheet.iter_rows(max_col=limits.columns + 1, values_only=True)
-        yield from enumerate(rows, start=1)
+        member = workbook._archive.open(sheet._worksheet_path)
+    except Exception:
+        return merges
+    with member:
+        tail = b""
+        while chunk := member.read(1 << 20):
+            data = tail + chunk
+            start = data.find(b"<mergeCell") if b"mergeCell" in data else -1
+            if start < 0:
+                tail = data[-64:]
+                continue
+            end = data.rfind(b">")
+            for m in _MERGE_REF.finditer(data, start, end + 1):
+                merges.append(
+                    (
+                        int(m.group(2)),
+                        column_index_from_string(m.group(1).decode()),
+                        int(m.group(4)),
+                        column_index_from_string(m.group(3).decode()),
+                    )
+                )
+                if len(merges) > MERGES_KEPT:
+                    raise _Stop(_("the sheet has too many merged cells; unmerge them"))
+            tail = data[end + 1 :]
+    return merges
+
+
+_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+
+
+def _ods_merges(stream: IO[bytes]) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Each table's merged ranges in an .ods (cells with number-rows/columns-spanned),
+    read from content.xml as it streams (already capped by _check_workbook)."""
+    from xml.etree.ElementTree import iterparse
+
+    t = f"{{{_ODS_TABLE}}}"
+    merges: dict[str, list[tuple[int, int, int, int]]] = {}
+    try:
+        with zipfile.ZipFile(stream) as archive, archive.open("content.xml") as content:
+            table: list[tuple[int, int, int, int]] = []
+            row = col = 0
+            for event, element in iterparse(content, events=("start", "end")):
+                tag = element.tag
+                if event == "start":
+                    if tag == f"{t}table":
+                        table = merges.setdefault(element.get(f"{t}name", ""), [])
+                        row = 0
+                    elif tag == f"{t}table-row":
+                        col = 0
+                    elif tag in (f"{t}table-cell", f"{t}covered-table-cell"):
+                        rows = int(element.get(f"{t}number-rows-spanned", "1"))
+                        cols = int(element.get(f"{t}number-columns-spanned", "1"))
+                        if rows > 1 or cols > 1:
+                            table.append((row + 1, col + 1, row + rows, col + cols))
+                            if len(table) > MERGES_KEPT:
+                                raise _Stop(_("the sheet has too many merged cells; unmerge them"))
+                        col += int(element.get(f"{t}number-columns-repeated", "1"))
+                elif tag == f"{t}table-row":
+                    row += int(element.get(f"{t}number-rows-repeated", "1"))
+                    element.clear()
     except _Stop:
         raise
     except Exception:
-        raise _Stop(_corrupt()) from None
-    finally:
-        workbook.close()
+        raise _Stop(_corrupt("ods")) from None
+    return merges
+
+
+def _read_calamine(stream: IO[bytes], kind: str, limits: Limits) -> tuple[int, Iterator[_Sheet]]:
+    """.xls and .ods, read with python-calamine (each sheet is built whole in memory: an
+    .xls holds at most 65,536 rows, and an .ods's text is capped like shared strings)."""
+    from python_calamine import CalamineWorkbook
+
+    if kind == "ods":
+        _check_workbook(stream, limits, kind)
+    # calamine gives no merged ranges for an .ods: they are read from its XML instead.
+    ods_merges = _ods_merges(stream) if kind == "ods" else {}
+    try:
+        stream.seek(0)
+        workbook = CalamineWorkbook.from_filelike(stream)
+        names = list(workbook.sheet_names)
+    except Exception:
+        raise _Stop(_corrupt(kind)) from None
+
+    def each() -> Iterator[_Sheet]:
+        for index, name in enumerate(names):
+            try:
+                sheet = workbook.get_sheet_by_index(index)
+                first_row, first_col = sheet.start or (0, 0)
+                merges = (
+                    ods_merges.get(name)
+                    or [
+                        (r0 + 1, c0 + 1, r1 + 1, c1 + 1)
+                        for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])
+                    ][: MERGES_KEPT + 1]
+                )
+            except Exception:
+                raise _Stop(_corrupt(kind)) from None
+            if len(merges) > MERGES_KEPT:
+                raise _Stop(_("the sheet has too many merged cells; unmerge them"))
+            pad = [None] * first_col
+
+            def rows(sheet: Any = sheet, first_row: int = first_row, pad: list = pad) -> Iterator:
+                try:
+                    for number, cells in enumerate(sheet.iter_rows(), start=first_row + 1):
+                        yield number, [*pad, *cells] if pad else cells
+                except Exception:
+                    raise _Stop(_corrupt(kind)) from None
+
+            yield _Sheet(name, _limited(rows(), limits), merges)
+
+    return len(names), each()
 
 
 def _normalise_header(value: str) -> str:
     return re.sub(r"[\s_\-]+", "", value).lower()
 
 
-def _map_header(cells: Sequence[Any], result: ImportResult) -> dict[str, int] | None:
-    """Column name → index; reports every unknown, duplicate or missing column."""
+# Columns a sheet may carry that the census does not read: ignored with a warning.
+IGNORED_COLUMNS = frozenset({"序号", "编号", "备注", "说明"})
+
+
+def _column_of(text: str) -> str | None:
+    """The census column a header cell names, or None."""
+    if text in SHEET_COLUMNS:
+        return text
+    compact = _normalise_header(unicodedata.normalize("NFKC", text))
+    if compact in SHEET_COLUMNS:
+        return compact
+    return COLUMN_ALIASES.get(compact)
+
+
+def _header_score(cells: Sequence[Any]) -> int:
+    """How many distinct census columns a row names: the header is the row naming most."""
+    names = set()
+    for raw in cells:
+        if type(raw) is str and 0 < len(raw) <= 64 and (name := _column_of(raw.strip())):
+            names.add(name)
+    return len(names)
+
+
+def _map_header(
+    cells: Sequence[Any], result: ImportResult, number: int = 1
+) -> dict[str, int] | None:
+    """Column name → index; reports duplicate and missing columns.
+
+    A column the census does not know (序号, 备注, ...) is ignored with one warning; only
+    when a column is missing too is it reported as an error, with the likeliest meaning.
+    """
     positions: dict[str, int] = {}
     unknown: list[str] = []
     before = result.error_count
@@ -546,25 +896,32 @@ def _map_header(cells: Sequence[Any], result: ImportResult) -> dict[str, int] | 
         if not text:
             continue
         if _CONTROL.search(text) or len(text) > 64:
-            result.add_error(RowError(1, _echo(_CONTROL.sub("?", text)), _("not a column"), header))
+            result.add_error(
+                RowError(number, _echo(_CONTROL.sub("?", text)), _("not a column"), header)
+            )
             continue
-        name = text if text in CENSUS_COLUMNS else COLUMN_ALIASES.get(_normalise_header(text))
+        name = _column_of(text)
         if name is None:
             unknown.append(text)
         elif name in positions:
-            result.add_error(RowError(1, text, _("column appears twice"), header))
+            result.add_error(RowError(number, text, _("column appears twice"), header))
         else:
             positions[name] = index
     missing = [name for name in CENSUS_COLUMNS if name not in positions]
     for text in unknown:
         # Suggest only a column the sheet still lacks: a misspelt 姓名 is not 性别.
         hint = difflib.get_close_matches(text, missing, n=1, cutoff=0.3)
+        if not missing or unicodedata.normalize("NFKC", text) in IGNORED_COLUMNS:
+            result.warn(
+                _("column “%(name)s” is not a census column; it was ignored") % {"name": text}
+            )
+            continue
         message = _("unknown column “%(name)s”") % {"name": text}
         if hint:
             message += _("; did you mean “%(hint)s”?") % {"hint": hint[0]}
-        result.add_error(RowError(1, text, message, header))
+        result.add_error(RowError(number, text, message, header))
     for name in missing:
-        result.add_error(RowError(1, name, _("missing column"), header))
+        result.add_error(RowError(number, name, _("missing column"), header))
     return None if result.error_count > before else positions
 
 
@@ -586,6 +943,36 @@ class _Row(NamedTuple):
     can_order_online: bool | None
     care_groups: frozenset[str]
     away: bool
+    # (name, relation, phone); None when the sheet has no emergency-contact columns, so
+    # that the stored contact is kept.
+    emergency: tuple[str, str, str] | None = None
+    relation: str | None = None  # 与户主关系; None when the sheet has no such column
+
+
+_NAME_SPACES = re.compile(r"(?<=[\u3400-\u9fff·])\s+(?=[\u3400-\u9fff·])")
+_PHONE_SEPARATORS = re.compile(r"[\s\-]")
+
+
+def _phone(text: str, column: str, note: Callable[..., None]) -> str:
+    """A phone cell with +86 and (in a mobile number) spaces and dashes removed.
+
+    Never guesses: what is left must still be a mobile or landline number. A landline keeps
+    the dash after its area code (0564-3312345), as it is stored.
+    """
+    phone = text
+    if phone.startswith("+86"):
+        phone = phone[3:].lstrip(" -")
+        note(column, Note.PHONE_86)
+    if not phone.isdigit():
+        compact = _PHONE_SEPARATORS.sub("", phone)
+        if _MOBILE.match(compact):
+            note(column, Note.PHONE_SEPARATORS)
+            return compact
+        spaceless = re.sub(r"\s", "", phone)
+        if spaceless != phone:
+            note(column, Note.PHONE_SEPARATORS)
+        return spaceless
+    return phone
 
 
 def _yes_no(text: str) -> bool | None:
@@ -606,8 +993,10 @@ def _validate(
     confine: _Confinement | None,
     today: dt.date,
     limits: Limits,
+    result: ImportResult | None = None,
 ) -> tuple[_Row | None, list[RowError]]:
     errors: list[RowError] = []
+    note = result.note if result is not None else (lambda *args: None)
 
     def err(column: str, message: str, kind: str) -> None:
         errors.append(RowError(number, column, message, _(kind)))
@@ -631,6 +1020,14 @@ def _validate(
     # Cell-level refusals first: a value with a NUL or a megabyte of text is not read
     # further (and not echoed back in other messages).
     joined = "".join(values.values())
+    if not joined.isascii() and not unicodedata.is_normalized("NFKC", joined):
+        # Full-width digits, letters, brackets and spaces (a Chinese input method's) become
+        # ASCII: one check per row, the cells only when the row needs it.
+        for name, value in values.items():
+            if not value.isascii() and not unicodedata.is_normalized("NFKC", value):
+                values[name] = unicodedata.normalize("NFKC", value).strip()
+                note(name, Note.FULL_WIDTH)
+        joined = "".join(values.values())
     suspect = _CONTROL.search(joined) is not None or len(joined) > limits.cell_chars
     for name, value in values.items() if suspect else ():
         if len(value) > limits.cell_chars:
@@ -648,6 +1045,17 @@ def _validate(
             )
     if errors:
         return None, errors
+
+    name = values["姓名"]
+    if " " in name or "\u3000" in name or "\t" in name:
+        # 廖 国庆 → 廖国庆 (between Chinese characters only: "Anna Lee" keeps its space).
+        compact = _NAME_SPACES.sub("", name)
+        if compact != name:
+            values["姓名"] = compact
+            note("姓名", Note.NAME_SPACES)
+    if values["身份证号"][-1:] == "x":
+        values["身份证号"] = values["身份证号"][:-1] + "X"
+        note("身份证号", Note.ID_X)
 
     raw_id = cells[positions["身份证号"]] if positions["身份证号"] < width else None
     if isinstance(raw_id, int | float) and not isinstance(raw_id, bool):
@@ -680,9 +1088,12 @@ def _validate(
         if sex is None:
             err(
                 "性别",
-                _("must be 男 or 女, not “%(value)s”") % {"value": _echo(values["性别"])},
+                _("must be 男 or 女 (also 男性/女性, M/F), not “%(value)s”")
+                % {"value": _echo(values["性别"])},
                 Kind.UNKNOWN,
             )
+        elif values["性别"] not in _SEX_LABEL.values():
+            note("性别", Note.READ_AS, values["性别"], _SEX_LABEL[sex])
 
     info = None
     if values["身份证号"]:
@@ -710,9 +1121,7 @@ def _validate(
 
     phone = values["联系电话"]
     if phone and not phone.isdigit():
-        phone = re.sub(r"\s", "", phone)
-    if phone.startswith("+86"):
-        phone = phone[3:]
+        phone = _phone(phone, "联系电话", note)
     if phone and not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
         err(
             "联系电话",
@@ -720,6 +1129,16 @@ def _validate(
             % {"value": _echo(values["联系电话"])},
             Kind.FORMAT,
         )
+
+    emergency = (
+        _emergency_contact(values, err, note)
+        if "紧急联系人" in values or ("紧急联系电话" in values)
+        else None
+    )
+
+    relation = values.get("与户主关系")
+    if relation is not None and len(relation) > 16:
+        err("与户主关系", _("longer than %(limit)d characters") % {"limit": 16}, Kind.TOO_LONG)
 
     flags: dict[str, bool | None] = {}
     for name in ("党员", "会网购", "在外"):
@@ -730,7 +1149,15 @@ def _validate(
         try:
             flags[name] = _yes_no(text)
         except ValueError:
-            err(name, _("must be 是 or 否, not “%(value)s”") % {"value": _echo(text)}, Kind.UNKNOWN)
+            err(
+                name,
+                _("must be 是 or 否 (also 有/无, √/×, ✓/✗, Y/N, yes/no, 1/0), not “%(value)s”")
+                % {"value": _echo(text)},
+                Kind.UNKNOWN,
+            )
+        else:
+            if text not in ("是", "否"):
+                note(name, Note.READ_AS, text, "是" if flags[name] else "否")
 
     groups: set[str] = set()
     for label in _CARE_SPLIT.split(values["重点人群"]) if values["重点人群"] else ():
@@ -778,9 +1205,51 @@ def _validate(
             can_order_online=flags["会网购"],
             care_groups=shared.setdefault(frozenset(groups), frozenset(groups)),
             away=bool(flags["在外"]),
+            emergency=emergency,
+            relation=relation,
         ),
         [],
     )
+
+
+def _emergency_contact(
+    values: dict[str, str], err: Callable[[str, str, str], None], note: Callable[..., None]
+) -> tuple[str, str, str] | None:
+    """(name, relation, phone) from the two optional columns, or None with errors reported."""
+    text = values.get("紧急联系人", "")
+    raw_phone = values.get("紧急联系电话", "")
+    name, relation = text, ""
+    if match := _NAME_RELATION.match(text):
+        name, relation = match.group(1), match.group(2)
+    ok = True
+    if len(name) > EMERGENCY_NAME_MAX:
+        err(
+            "紧急联系人",
+            _("longer than %(limit)d characters") % {"limit": EMERGENCY_NAME_MAX},
+            Kind.TOO_LONG,
+        )
+        ok = False
+    elif len(relation) > EMERGENCY_RELATION_MAX:
+        err(
+            "紧急联系人",
+            _("the relation in brackets is longer than %(limit)d characters")
+            % {"limit": EMERGENCY_RELATION_MAX},
+            Kind.TOO_LONG,
+        )
+        ok = False
+    phone = normalise_phone(_phone(raw_phone, "紧急联系电话", note)) if raw_phone else ""
+    if phone is None:
+        err(
+            "紧急联系电话",
+            _("“%(value)s” is not a mobile (11 digits) or landline number")
+            % {"value": _echo(raw_phone)},
+            Kind.FORMAT,
+        )
+        return None
+    if phone and not name:
+        err("紧急联系人", _("an emergency phone needs the contact's name"), Kind.EMPTY)
+        return None
+    return (name, relation, phone) if ok else None
 
 
 class _Located:
@@ -841,12 +1310,20 @@ _RESIDENT_FIELDS = (
     "is_party_member",
     "can_order_online",
     "away",
+    "emergency_name",
+    "emergency_relation",
+    "emergency_phone",
+    "relation_to_head",
     "district_id",
     "township_id",
     "community_id",
     "compound_id",
     "building_id",
 )
+# Where the emergency contact sits in a stored tuple ("id", "id_number", *_RESIDENT_FIELDS).
+_EMERGENCY_AT = 2 + _RESIDENT_FIELDS.index("emergency_name")
+_NO_CONTACT = ("", "", "")
+_RELATION_AT = 2 + _RESIDENT_FIELDS.index("relation_to_head")
 _LOCATION_FIELDS = ("district_id", "township_id", "community_id", "compound_id", "building_id")
 
 
@@ -859,8 +1336,18 @@ def _location(building: Region) -> tuple:
     return location
 
 
-def _resident_values(row: _Row, household_id: int | None, building: Region | None) -> tuple:
-    """The row as the stored tuple (_RESIDENT_FIELDS) it becomes; compared to the stored one."""
+def _resident_values(
+    row: _Row, household_id: int | None, building: Region | None, stored: tuple | None = None
+) -> tuple:
+    """The row as the stored tuple (_RESIDENT_FIELDS) it becomes; compared to the stored one.
+
+    A sheet without the emergency-contact columns keeps the contact `stored` holds.
+    """
+    emergency = row.emergency
+    if emergency is None:
+        emergency = (
+            tuple(stored[_EMERGENCY_AT : _EMERGENCY_AT + 3]) if stored is not None else _NO_CONTACT
+        )
     return (
         household_id,
         row.name,
@@ -872,6 +1359,10 @@ def _resident_values(row: _Row, household_id: int | None, building: Region | Non
         row.is_party_member,
         row.can_order_online,
         row.away,
+        *emergency,
+        row.relation
+        if row.relation is not None
+        else (stored[_RELATION_AT] if stored is not None else ""),
         *(_location(building) if building is not None else (None,) * 5),
     )
 
@@ -950,8 +1441,9 @@ class _Counter:
     preview's counts are the import's counts.
     """
 
-    def __init__(self, result: ImportResult) -> None:
+    def __init__(self, result: ImportResult, viewer: Any) -> None:
         self.result = result
+        self.viewer = viewer  # the policy that masks identifiers in the listed changes
         self.paths: dict[str, bool] = {}  # every region path seen → exists
         self.buildings: dict[tuple[str, ...], Region | None] = {}
         self.households: dict[int, dict[tuple[str, str], int]] = {}  # existing buildings
@@ -1009,6 +1501,7 @@ class _Counter:
             )
         }
         maybe_unchanged: list[tuple[int, _Row]] = []
+        listing = _Listing(self, rows, existing) if len(result.changes) < CHANGES_KEPT else None
         for row in rows:
             building = self.buildings[row.regions]
             household_id: int | None = None
@@ -1027,19 +1520,140 @@ class _Counter:
             stored = existing.get(row.id_number)
             if stored is None:
                 result.residents_created += 1
+                if listing is not None:
+                    listing.add(row, None, household_id)
                 continue
-            if household_id is None or stored[2:] != _resident_values(row, household_id, building):
+            if household_id is None or stored[2:] != _resident_values(
+                row, household_id, building, stored
+            ):
                 result.residents_updated += 1
                 if stored[2] != household_id:
                     result.residents_moved += 1
+                if listing is not None:
+                    listing.add(row, stored, household_id)
             else:
                 maybe_unchanged.append((stored[0], row))
         current = _care_groups_of([resident_id for resident_id, _row in maybe_unchanged])
         for resident_id, row in maybe_unchanged:
             if current.get(resident_id, set()) != row.care_groups:
                 result.residents_updated += 1
+                if listing is not None:
+                    listing.add(row, existing[row.id_number], self.households_of(row))
             else:
                 result.residents_unchanged += 1
+
+    def households_of(self, row: _Row) -> int | None:
+        building = self.buildings[row.regions]
+        if building is None:
+            return None
+        return self.households[building.pk].get((row.unit, row.room))
+
+
+def _room_label(unit: str, room: str) -> str:
+    unit_label = f"{unit}单元" if unit.isdigit() else unit
+    room_label = f"{room}室" if room.isdigit() else room
+    return "".join((unit_label, room_label))
+
+
+def _flag(value: Any) -> str:
+    return "" if value is None else ("是" if value else "否")
+
+
+def _contact_label(name: str, relation: str) -> str:
+    return f"{name}（{relation}）" if relation else name
+
+
+class _Listing:
+    """The preview's list of changes for one batch, until CHANGES_KEPT are listed.
+
+    Only runs while the list is short: a million-row preview lists its first 200 changes
+    and then only counts, so memory and queries stay bounded.
+    """
+
+    def __init__(self, counter: _Counter, rows: list[_Row], existing: dict[str, tuple]) -> None:
+        self.result = counter.result
+        self.viewer = counter.viewer
+        ids = [stored[0] for stored in existing.values()]
+        self.groups = _care_groups_of(ids)
+        # Where the stored residents live now, for "moved from".
+        self.places = {
+            pk: (path, _room_label(unit, room))
+            for pk, path, unit, room in Household.objects.filter(
+                pk__in={stored[2] for stored in existing.values()}
+            ).values_list("id", "building__path", "unit", "room")
+        }
+
+    def add(self, row: _Row, stored: tuple | None, household_id: int | None) -> None:
+        result = self.result
+        if len(result.changes) >= CHANGES_KEPT:
+            return
+        building = PATH_SEPARATOR.join(row.regions)
+        common = {
+            "building": building,
+            "row": row.number,
+            "name": row.name,
+            "id_number": self.viewer.id_number(row.id_number),
+            "room": _room_label(row.unit, row.room),
+        }
+        if stored is None:
+            result.changes.append(Change(kind=ChangeKind.ADDED, **common))
+            return
+        moved_from = ""
+        if stored[2] != household_id:
+            path, room = self.places.get(stored[2], ("", ""))
+            moved_from = room if path == building else f"{path} {room}".strip()
+        result.changes.append(
+            Change(
+                kind=ChangeKind.MOVED if stored[2] != household_id else ChangeKind.UPDATED,
+                fields=tuple(self._differences(row, stored)),
+                moved_from=moved_from,
+                **common,
+            )
+        )
+
+    def _differences(self, row: _Row, stored: tuple) -> Iterator[tuple[str, str, str]]:
+        old = dict(zip(("id", "id_number", *_RESIDENT_FIELDS), stored, strict=True))
+        pairs: list[tuple[str, str, str]] = [
+            ("姓名", old["name"], row.name),
+            ("性别", _SEX_LABEL.get(old["sex"], old["sex"]), _SEX_LABEL[row.sex]),
+            ("联系电话", old["phone"], row.phone),
+            ("工作单位", old["work_unit"], row.work_unit),
+            ("党员", _flag(old["is_party_member"]), _flag(row.is_party_member)),
+            ("会网购", _flag(old["can_order_online"]), _flag(row.can_order_online)),
+            (
+                "重点人群",
+                _care_label(self.groups.get(old["id"], set())),
+                _care_label(row.care_groups),
+            ),
+            ("在外", _flag(old["away"]), _flag(row.away)),
+        ]
+        if row.emergency is not None:
+            name, relation, emergency_phone = row.emergency
+            pairs += [
+                (
+                    "紧急联系人",
+                    _contact_label(old["emergency_name"], old["emergency_relation"]),
+                    _contact_label(name, relation),
+                ),
+                ("紧急联系电话", old["emergency_phone"], emergency_phone),
+            ]
+        if row.relation is not None:
+            pairs.append(("与户主关系", old["relation_to_head"], row.relation))
+        for column, before, after in pairs:
+            # Compared as stored, shown as the viewer may see them: a phone whose masked
+            # digits changed is still a change.
+            if (before or "") != (after or ""):
+                if column in _PHONE_COLUMNS:
+                    before, after = self.viewer.phone(before or ""), self.viewer.phone(after)
+                yield column, before or "", after or ""
+
+
+_PHONE_COLUMNS = frozenset({"联系电话", "紧急联系电话"})
+
+
+def _care_label(codes: Iterable[str]) -> str:
+    order = list(CARE_GROUP_LABELS)
+    return "、".join(CARE_GROUP_LABELS[c] for c in sorted(codes, key=order.index))
 
 
 # --- writing ----------------------------------------------------------------------------
@@ -1096,8 +1710,8 @@ class _Writer:
             building = buildings[row.regions]
             household_id = households[(building.pk, row.unit, row.room)]
             self.touched_households.add(household_id)
-            values = _resident_values(row, household_id, building)
             stored = existing.get(row.id_number)
+            values = _resident_values(row, household_id, building, stored)
             if stored is None:
                 inserts.append((row.id_number, *values[:3], adapt(row.birth_date), *values[4:]))
             elif stored[2:] != values:
@@ -1267,7 +1881,16 @@ def import_census(
     try:
         with tempfile.TemporaryFile() as spool:
             try:
-                _check(stream, filename, result, confine, today or dt.date.today(), progress, spool)
+                _check(
+                    stream,
+                    filename,
+                    result,
+                    confine,
+                    today or dt.date.today(),
+                    progress,
+                    spool,
+                    policy_for(actor),
+                )
             except _Stop as exc:
                 result.add_error(_file_error(str(exc)))
             if result.ok and not dry_run:
@@ -1314,17 +1937,13 @@ def _check(
     today: dt.date,
     progress: bool,
     spool: IO[bytes],
+    viewer: Any,
 ) -> None:
     """The first pass: validate every row and count or spool the good ones. Reads only."""
     limits = Limits.from_settings()
-    rows = _read_rows(stream, filename, limits)
-    header = next(rows, None)
-    if header is None:
-        raise _Stop(_("the file is empty"))
-    positions = _map_header(header[1], result)
-    if positions is None:
-        return
-    counter = _Counter(result) if result.dry_run else None
+    count, sheets = _read_sheets(stream, filename, limits)
+    several = count > 1
+    counter = _Counter(result, viewer) if result.dry_run else None
     seen_ids: dict[str, int] = {}
     shared: dict[Any, Any] = {}
     batch: list[_Row] = []
@@ -1350,23 +1969,163 @@ def _check(
                 pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
         batch.clear()
 
-    for number, cells in rows:
-        if _blank(cells):
+    recognised = 0
+    first: tuple[_Sheet, tuple[int, Sequence[Any]] | None] | None = None
+    for sheet in sheets:
+        result.sheet = sheet.name if several else None
+        header, title_rows, rows, first_row = _find_header(sheet.rows)
+        if header is None:
+            if first is None:
+                first = (sheet, first_row)
+            if several:
+                result.skipped_sheets.append(sheet.name)
+                result.sheet = None
+                result.warn(
+                    _("sheet %(sheet)s has no census header in its first 10 rows; skipped")
+                    % {"sheet": sheet.name}
+                )
             continue
-        result.rows += 1
-        row, errors = _validate(number, cells, positions, seen_ids, shared, confine, today, limits)
-        for error in errors:
-            result.add_error(error)
-        if row is not None:
-            batch.append(row)
-            if len(batch) >= BATCH_SIZE:
-                flush()
-        bar(1)
-    if batch:
-        flush()
+        recognised += 1
+        if title_rows:
+            result.normalised[(None, Note.TITLE_ROWS, "", "")] += title_rows
+        positions = _map_header(header[1], result, header[0])
+        if positions is None:
+            continue
+        fill = _MergeFill(sheet.merges, positions, result)
+        id_at = positions["身份证号"]
+        blank_run = 0
+        for number, cells in rows:
+            if fill.active:
+                cells = fill.apply(number, cells)
+            if _blank(cells):
+                blank_run += 1
+                continue
+            if _is_total(cells, id_at):
+                result.normalised[(None, Note.TOTAL_ROWS, "", "")] += 1
+                continue
+            if blank_run:
+                # Only blank rows between rows count: a template's formatted tail does not.
+                result.normalised[(None, Note.BLANK_ROWS, "", "")] += blank_run
+                blank_run = 0
+            result.rows += 1
+            if result.rows > limits.rows:
+                raise _Stop(
+                    _("the sheet has more than %(limit)s rows; split it into smaller sheets")
+                    % {"limit": f"{limits.rows:,}"}
+                )
+            row, errors = _validate(
+                number, cells, positions, seen_ids, shared, confine, today, limits, result
+            )
+            for error in errors:
+                result.add_error(error)
+            if row is not None:
+                batch.append(row)
+                if len(batch) >= BATCH_SIZE:
+                    flush()
+            bar(1)
+        if batch:
+            flush()
+    result.sheet = None
     bar(0, close=True)
+    if recognised == 0:
+        if first is None or first[1] is None:
+            raise _Stop(_("the file is empty"))
+        first_sheet, first_row = first[0], first[1]
+        # No row looks like a header: say what the first row lacks.
+        result.sheet = first_sheet.name if several else None
+        _map_header(first_row[1], result, first_row[0])
+        result.sheet = None
+        return
     if result.rows == 0 and result.ok:
         result.add_error(_file_error(_("the sheet has a header but no rows")))
+
+
+_HEADER_ROWS = 10
+_HEADER_MIN_SCORE = 3
+_TOTAL = re.compile(r"^(合计|总计|小计|總計|合計)")
+
+
+def _is_total(cells: Sequence[Any], id_at: int) -> bool:
+    """A 合计/总计 row: no ID number, and a cell among the first three saying so."""
+    if id_at < len(cells) and cells[id_at] not in (None, ""):
+        return False
+    return any(
+        type(cell) is str and _TOTAL.match(unicodedata.normalize("NFKC", cell).strip())
+        for cell in cells[:3]
+    )
+
+
+class _MergeFill:
+    """Merged location cells (a building or a room merged down over its residents' rows)
+    applied to every row they span, as the clerk sees them."""
+
+    def __init__(
+        self, merges: list[tuple[int, int, int, int]], positions: dict[str, int], result: Any
+    ) -> None:
+        columns = {positions[name]: name for name in (*REGION_COLUMNS, "单元", "房号")}
+        self.result = result
+        self.columns = columns
+        # Ranges spanning more than one row that touch a location column, by first row.
+        self.starts: dict[int, list[tuple[int, int, int]]] = {}
+        for r0, c0, r1, c1 in merges:
+            if r1 > r0:
+                for index in range(c0 - 1, c1):
+                    if index in columns:
+                        self.starts.setdefault(r0, []).append((index, r1, c0 - 1))
+        self.active = bool(self.starts)
+        self.open: list[tuple[int, int, Any]] = []  # (column index, last row, value)
+
+    def apply(self, number: int, cells: Sequence[Any]) -> Sequence[Any]:
+        self.open = [entry for entry in self.open if entry[1] >= number]
+        filled: list[Any] | None = None
+        for index, _last, value in self.open:
+            if index >= len(cells) or cells[index] in (None, ""):
+                if filled is None:
+                    filled = list(cells)
+                if index >= len(filled):
+                    filled.extend([None] * (index + 1 - len(filled)))
+                filled[index] = value
+                self.result.note(self.columns[index], Note.MERGED)
+        for index, last, first_col in self.starts.pop(number, ()):
+            # The value is the range's top-left cell (for a range across columns too).
+            source = cells[first_col] if first_col < len(cells) else None
+            if source not in (None, ""):
+                self.open.append((index, last, source))
+        if not self.starts and not self.open:
+            self.active = False
+        return filled if filled is not None else cells
+
+
+def _find_header(
+    rows: Iterator[tuple[int, Sequence[Any]]],
+) -> tuple[
+    tuple[int, Sequence[Any]] | None,
+    int,
+    Iterator[tuple[int, Sequence[Any]]],
+    tuple[int, Sequence[Any]] | None,
+]:
+    """(the header row or None, how many non-blank rows stand above it, the rows after
+    it, the first non-blank row).
+
+    The header is the row among the first ten that names most census columns; a row
+    naming fewer than three is no header.
+    """
+    buffered: list[tuple[int, Sequence[Any]]] = []
+    for item in rows:
+        buffered.append(item)
+        if item[0] >= _HEADER_ROWS:
+            break
+    first = next(((n, c) for n, c in buffered if not _blank(c)), None)
+    best, best_score = -1, _HEADER_MIN_SCORE - 1
+    for index, (_number, cells) in enumerate(buffered):
+        score = _header_score(cells)
+        if score > best_score:
+            best, best_score = index, score
+    if best < 0:
+        return None, 0, iter(()), first
+    title_rows = sum(1 for _n, cells in buffered[:best] if not _blank(cells))
+    rest = itertools.chain(buffered[best + 1 :], rows)
+    return buffered[best], title_rows, rest, first
 
 
 def _spooled(spool: IO[bytes]) -> Iterator[list[_Row]]:
@@ -1502,6 +2261,10 @@ def _export_rows(region: Region) -> Iterator[list[str]]:
             "is_party_member",
             "can_order_online",
             "away",
+            "emergency_name",
+            "emergency_relation",
+            "emergency_phone",
+            "relation_to_head",
         )
     )
     order = list(CARE_GROUP_LABELS)
@@ -1513,7 +2276,24 @@ def _export_rows(region: Region) -> Iterator[list[str]]:
             resident_id__in=[c[0] for c in chunk]
         ).values_list("resident_id", "group"):
             groups.setdefault(resident_id, []).append(group)
-        for rid, path, unit, room, name, sex, id_number, phone, work, party, online, away in chunk:
+        for (
+            rid,
+            path,
+            unit,
+            room,
+            name,
+            sex,
+            id_number,
+            phone,
+            work,
+            party,
+            online,
+            away,
+            contact,
+            relation,
+            contact_phone,
+            relation_to_head,
+        ) in chunk:
             labels = "、".join(
                 CARE_GROUP_LABELS[g] for g in sorted(groups.get(rid, []), key=order.index)
             )
@@ -1530,6 +2310,9 @@ def _export_rows(region: Region) -> Iterator[list[str]]:
                 "" if online is None else ("是" if online else "否"),
                 labels,
                 "是" if away else "否",
+                f"{contact}（{relation}）" if relation else contact,
+                contact_phone,
+                relation_to_head,
             ]
         chunk.clear()
 
@@ -1546,7 +2329,7 @@ def _write_csv(rows: Iterator[list[str]], target: Path | str | IO[bytes]) -> int
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
         writer = csv.writer(text)
-        writer.writerow(CENSUS_COLUMNS)
+        writer.writerow(SHEET_COLUMNS)
         count = 0
         for row in rows:
             writer.writerow([neutralise_cell(cell) for cell in row])
@@ -1565,8 +2348,8 @@ def _write_xlsx(rows: Iterator[list[str]], target: Path | str | IO[bytes]) -> in
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_TITLE)
-    sheet.append(CENSUS_COLUMNS)
-    id_index = CENSUS_COLUMNS.index("身份证号")
+    sheet.append(SHEET_COLUMNS)
+    id_index = SHEET_COLUMNS.index("身份证号")
     count = 0
     for row in rows:
         cells: list[Any] = []
@@ -1590,10 +2373,12 @@ _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 # Columns people type digits into that are not numbers: formatted as text in the sheets we
 # hand out, so Excel keeps all 18 digits of an ID and the leading 0 of a landline.
-_TEXT_COLUMNS = ("单元", "房号", "身份证号", "联系电话")
+_TEXT_COLUMNS = ("单元", "房号", "身份证号", "联系电话", "紧急联系电话")
 _WIDTHS = {
     "身份证号": 22,
     "联系电话": 14,
+    "紧急联系人": 16,
+    "紧急联系电话": 14,
     "工作单位": 18,
     "重点人群": 14,
     "村社区": 12,
@@ -1610,8 +2395,8 @@ def write_template(target: Path | str | IO[bytes]) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_TITLE
-    sheet.append(CENSUS_COLUMNS)
-    for index, name in enumerate(CENSUS_COLUMNS, start=1):
+    sheet.append(SHEET_COLUMNS)
+    for index, name in enumerate(SHEET_COLUMNS, start=1):
         letter = get_column_letter(index)
         sheet[f"{letter}1"].font = Font(bold=True)
         sheet.column_dimensions[letter].width = _WIDTHS.get(name, 9)

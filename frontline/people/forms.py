@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .census import upload_too_large
 
-CENSUS_EXTENSIONS = (".xlsx", ".csv")
+CENSUS_EXTENSIONS = (".xlsx", ".xls", ".ods", ".csv")
 _PHONE_TAIL = re.compile(r"^\d{4}$")
 _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 
@@ -29,14 +29,14 @@ class ResidentSearchForm(forms.Form):
 
 class CensusUploadForm(forms.Form):
     sheet = forms.FileField(
-        label=_("Census sheet (.xlsx or .csv)"),
+        label=_("Census sheet (.xlsx, .xls, .ods or .csv)"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(CENSUS_EXTENSIONS)}),
     )
 
     def clean_sheet(self):
         sheet = self.cleaned_data["sheet"]
         if Path(sheet.name).suffix.lower() not in CENSUS_EXTENSIONS:
-            raise forms.ValidationError(_("Upload an .xlsx or .csv file."))
+            raise forms.ValidationError(_("Upload an .xlsx, .xls, .ods or .csv file."))
         if refusal := upload_too_large(sheet.size):
             raise forms.ValidationError(refusal)
         return sheet

@@ -23,6 +23,15 @@ CENSUS_COLUMNS = [
     "在外",
 ]
 
+# Optional columns at the end of the sheet (issue 6): a sheet without them imports as
+# before and leaves the stored contacts alone. The export and the template carry them.
+EMERGENCY_COLUMNS = ["紧急联系人", "紧急联系电话"]
+# Kept on the resident when a sheet has it (issue 10), exported back after the contacts.
+RELATION_COLUMN = "与户主关系"
+OPTIONAL_COLUMNS = [*EMERGENCY_COLUMNS, RELATION_COLUMN]
+# The columns the export and the blank template write, in order.
+SHEET_COLUMNS = [*CENSUS_COLUMNS, *OPTIONAL_COLUMNS]
+
 # Care group code (models.CareGroup) → the label sheets carry.
 CARE_GROUP_LABELS: dict[str, str] = {
     "elderly_alone": "独居老人",

@@ -102,6 +102,10 @@ class Resident(Located):
         _("emergency contact's relation"), max_length=16, blank=True
     )
     emergency_phone = models.CharField(_("emergency phone"), max_length=20, blank=True)
+    # 与户主关系 as the census sheet gives it (户主, 配偶, 子女, 父母, 其他, ...); "" unknown.
+    relation_to_head = models.CharField(
+        _("relation to the head of household"), max_length=16, blank=True
+    )
 
     class Meta:
         verbose_name = _("resident")

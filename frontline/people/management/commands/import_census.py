@@ -3,10 +3,10 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from frontline.core.errors import DomainError
-from frontline.people.census import import_census, upload_too_large
+from frontline.people.census import ChangeKind, import_census, upload_too_large
 
 
 class Command(BaseCommand):
@@ -63,6 +63,12 @@ class Command(BaseCommand):
             )
         except DomainError as exc:
             raise CommandError(str(exc)) from None
+        for warning in result.warnings:
+            self.stderr.write(warning)
+        if result.ok and result.notes:
+            self.stdout.write(_("Normalised:"))
+            for note in result.notes:
+                self.stdout.write(f"  {note}")
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))
@@ -96,6 +102,7 @@ class Command(BaseCommand):
             "regions": result.regions_created,
         }
         if dry_run:
+            self._list_changes(result)
             message = _(
                 "would import %(rows)d rows: %(created)d residents created, %(updated)d "
                 "updated, %(unchanged)d unchanged; %(households)d households and "
@@ -108,6 +115,35 @@ class Command(BaseCommand):
                 "%(regions)d regions created."
             )
         self.stdout.write(message % figures)
+
+    def _list_changes(self, result) -> None:
+        """The preview's list of changes: the first 200, by building, then counts."""
+        kinds = {
+            ChangeKind.ADDED: pgettext("census change", "added"),
+            ChangeKind.UPDATED: pgettext("census change", "updated"),
+            ChangeKind.MOVED: pgettext("census change", "moved"),
+        }
+        for building, changes in result.changes_by_building:
+            self.stdout.write(building)
+            for change in changes:
+                if change.kind == ChangeKind.MOVED:
+                    where = f"{change.moved_from or '—'} → {change.room}"
+                else:
+                    where = change.room
+                fields = "; ".join(
+                    f"{column} {old or '—'} → {new or '—'}" for column, old, new in change.fields
+                )
+                line = f"  {kinds[change.kind]} {change.name} {change.id_number} {where}"
+                self.stdout.write(f"{line}: {fields}" if fields else line)
+        if result.changes_not_listed:
+            self.stdout.write(
+                ngettext(
+                    "… %(count)s more change not listed.",
+                    "… %(count)s more changes not listed.",
+                    result.changes_not_listed,
+                )
+                % {"count": f"{result.changes_not_listed:,}"}
+            )
 
 
 def _account(username: str):
