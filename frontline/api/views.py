@@ -30,6 +30,7 @@ from frontline.accounts.policy import Action, policy_for
 from frontline.audit.models import AuditAction
 from frontline.audit.services import audit_record, client_ip
 from frontline.core.access import access_by_id
+from frontline.core.errors import Conflict as DomainConflict
 from frontline.core.errors import DomainError
 from frontline.core.errors import NotFound as DomainNotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
@@ -52,6 +53,11 @@ from frontline.territory.services import jurisdiction_of, region_by_path_for
 from . import serializers as s
 
 
+class ConflictError(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
 def exception_handler(exc, context):
     """Domain errors become JSON `{"detail": ...}` with the status they mean."""
     if isinstance(exc, RateLimited):
@@ -60,6 +66,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound(exc.message)
     elif isinstance(exc, DomainPermissionDenied):
         exc = exceptions.PermissionDenied(exc.message)
+    elif isinstance(exc, DomainConflict):
+        exc = ConflictError(exc.message)
     elif isinstance(exc, DomainError):
         exc = exceptions.ParseError(exc.message)
     return drf_exception_handler(exc, context)

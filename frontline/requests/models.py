@@ -1,0 +1,202 @@
+"""Requests (诉求) and their five orders (五单): received → dispatched → delivering →
+reported → closed, plus cancelled and the return of a request to received.
+
+A request is a located fact like a household: stamped with its household's building and
+ancestors, so "open requests in 安康小区" is one indexed filter and the jurisdiction
+policy confines it like everything else. The state moves only through
+`services.request_transition`, one conditional UPDATE per step, and every step leaves a
+`RequestEvent` (who, when, from, to, note).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from frontline.territory.models import Located, ScopedQuerySet
+
+
+class Category(models.TextChoices):
+    GROCERIES = "groceries", pgettext_lazy("request category", "Groceries")
+    MEDICINE = "medicine", pgettext_lazy("request category", "Medicine")
+    MEDICAL = "medical", pgettext_lazy("request category", "Medical care / dialysis")
+    REPAIR = "repair", pgettext_lazy("request category", "Repair")
+    COUNSELLING = "counselling", pgettext_lazy("request category", "Counselling")
+    CONSULTATION = "consultation", pgettext_lazy("request category", "Policy question")
+    OTHER = "other", pgettext_lazy("request category", "Other")
+
+
+class Urgency(models.TextChoices):
+    URGENT = "urgent", pgettext_lazy("request urgency", "Urgent")
+    NORMAL = "normal", pgettext_lazy("request urgency", "Normal")
+
+
+class Channel(models.TextChoices):
+    GRID_WORKER = "grid_worker", pgettext_lazy("request channel", "Grid worker")
+    HOTLINE = "hotline", pgettext_lazy("request channel", "Hotline")
+    WECHAT = "wechat", pgettext_lazy("request channel", "WeChat group")
+    RESIDENT = "resident", pgettext_lazy("request channel", "Resident's own page")
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", pgettext_lazy("request status", "Received")
+    DISPATCHED = "dispatched", pgettext_lazy("request status", "Dispatched")
+    DELIVERING = "delivering", pgettext_lazy("request status", "Delivering")
+    REPORTED = "reported", pgettext_lazy("request status", "Reported")
+    CLOSED = "closed", pgettext_lazy("request status", "Closed")
+    CANCELLED = "cancelled", pgettext_lazy("request status", "Cancelled")
+
+
+OPEN_STATUSES = (Status.RECEIVED, Status.DISPATCHED, Status.DELIVERING, Status.REPORTED)
+DONE_STATUSES = (Status.CLOSED, Status.CANCELLED)
+
+
+class RequestQuerySet(ScopedQuerySet):
+    def open(self) -> RequestQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, now=None) -> RequestQuerySet:
+        """Open requests past a time limit: not dispatched in time, or not closed in time."""
+        now = now or timezone.now()
+        return self.filter(
+            models.Q(status=Status.RECEIVED, dispatch_due__lt=now)
+            | models.Q(status__in=OPEN_STATUSES, close_due__lt=now)
+        )
+
+
+class Request(Located):
+    """One resident need (诉求), from receipt to close."""
+
+    number = models.CharField(_("number"), max_length=16, db_index=True)
+    # The local day and its city-wide sequence number: the number is Q<MMDD>-<seq>.
+    day = models.DateField(_("day"))
+    seq = models.PositiveIntegerField()
+    household = models.ForeignKey(
+        "people.Household", models.PROTECT, related_name="requests", verbose_name=_("household")
+    )
+    resident = models.ForeignKey(
+        "people.Resident",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("resident"),
+    )
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    urgency = models.CharField(
+        _("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.GRID_WORKER
+    )
+    description = models.TextField(_("description"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+        verbose_name=_("assignee"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    created_at = models.DateTimeField(_("received at"), default=timezone.now)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Deadlines fixed when the request is received, from the limits in force then, so that
+    # "overdue" is an indexed comparison and a later change of limits does not rewrite
+    # history.
+    dispatch_due = models.DateTimeField(_("dispatch due"))
+    close_due = models.DateTimeField(_("close due"))
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
+    # A possible duplicate: another open request of the same household and category when
+    # this one was received. Linked for a person to judge, never merged.
+    duplicate_of = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="possible_duplicates",
+        verbose_name=_("possible duplicate of"),
+    )
+    idempotency_key = models.CharField(max_length=100, blank=True)
+
+    objects = RequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "seq"], name="request_unique_number"),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="request_unique_idempotency_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "compound"]),
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["household", "category", "status"]),
+            models.Index(fields=["status", "close_due"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now=None) -> bool:
+        now = now or timezone.now()
+        if self.status == Status.RECEIVED and self.dispatch_due < now:
+            return True
+        return self.is_open and self.close_due < now
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_overdue()
+
+
+class RequestEvent(models.Model):
+    """One step of a request: who moved it, when, from which state to which, and why."""
+
+    request = models.ForeignKey(Request, models.CASCADE, related_name="events")
+    step = models.CharField(_("step"), max_length=16)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(_("by"), max_length=150, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("request step")
+        verbose_name_plural = _("request steps")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.from_status}→{self.to_status}"
+
+
+class DaySequence(models.Model):
+    """The last request number given out on a day, city-wide."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
