@@ -92,7 +92,13 @@ def world(lu_an, outsider, community_staff):
     sheet.name = "upload.csv"
     preview = owner.post(reverse("census_import"), {"sheet": sheet})
     token = preview.context["token"]
+    from frontline.requests.services import request_create
+
+    service_request = request_create(
+        actor=community_staff, household=household, category="medicine", description="降压药"
+    )
     return {
+        "request": service_request,
         "region": ankang,
         "household": household,
         "resident": resident,
@@ -236,6 +242,34 @@ ROUTES = {
         "outsider",
         404,
     ),
+    # Requests (诉求) of 安康小区: registering one for its household, reading one, each step.
+    "api:request-list": (
+        "post",
+        lambda w: (
+            reverse("api:request-list"),
+            {"household": w["household"].pk, "category": "groceries", "description": "米"},
+        ),
+        "outsider",
+        404,
+    ),
+    "api:request-detail": (
+        "get",
+        lambda w: reverse("api:request-detail", args=[w["request"].pk]),
+        "outsider",
+        404,
+    ),
+    **{
+        f"api:request-{step}": (
+            "post",
+            lambda w, step=step: (
+                reverse(f"api:request-{step}", args=[w["request"].pk]),
+                {"assignee": "outsider", "reason": "x", "satisfaction": 5},
+            ),
+            "outsider",
+            404,
+        )
+        for step in ("dispatch", "deliver", "report", "close", "cancel", "return")
+    },
     "api:grid-detail": (
         "get",
         lambda w: reverse("api:grid-detail", args=[w["grid"].pk]),

@@ -104,6 +104,7 @@ class ApiRoot(APIView):
             "grids": "api:grid-list",
             "audit": "api:audit-list",
             "visits": "api:visit-list",
+            "requests": "api:request-list",
             "schema": "api:schema",
             "docs": "api:docs",
         }

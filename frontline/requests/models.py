@@ -50,6 +50,18 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", pgettext_lazy("request status", "Cancelled")
 
 
+# The five orders' own names, as the seed and every community say them: the API's
+# `status_label` is these, whatever the caller's language (like the census sheet's labels,
+# they are vocabulary, not UI text to translate).
+STATUS_CHINESE = {
+    "received": "接单",
+    "dispatched": "派单",
+    "delivering": "送单",
+    "reported": "交单",
+    "closed": "消单",
+    "cancelled": "已取消",
+}
+
 OPEN_STATUSES = (Status.RECEIVED, Status.DISPATCHED, Status.DELIVERING, Status.REPORTED)
 DONE_STATUSES = (Status.CLOSED, Status.CANCELLED)
 
@@ -133,7 +145,7 @@ class Request(Located):
     )
     idempotency_key = models.CharField(max_length=100, blank=True)
 
-    objects = RequestQuerySet.as_manager()
+    objects = RequestQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("request")
@@ -200,3 +212,6 @@ class DaySequence(models.Model):
 
     day = models.DateField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"

@@ -440,7 +440,7 @@ def request_return(*, request: Request, actor: Any, reason: str, ip: str | None 
 # --- dispatch help -------------------------------------------------------------------------
 
 
-def suggested_assignees(request: Request, *, limit: int = 10) -> list[User]:
+def suggested_assignees(request: Request, *, limit: int = 10) -> list[Any]:
     """People who may take the request, working at its building, compound or community,
     fewest open requests first."""
     roles = [role for role, actions in ROLE_ACTIONS.items() if Action.WORK_REQUEST in actions]
