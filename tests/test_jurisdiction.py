@@ -242,7 +242,36 @@ ROUTES = {
         "outsider",
         404,
     ),
-    # Requests (诉求) of 安康小区: registering one for its household, reading one, each step.
+    # Requests (诉求) of 安康小区: pages and API. The list of one's own is clean; aimed at
+    # 安康小区 it is a 404, like registering for its household, reading one or stepping one.
+    "request_list": (
+        "get",
+        lambda w: reverse("request_list") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    "request_create": (
+        "get",
+        lambda w: reverse("request_create") + f"?household={w['household'].pk}",
+        "outsider",
+        404,
+    ),
+    "my_tasks": ("get", lambda w: reverse("my_tasks"), "outsider", "clean"),
+    "request_detail": (
+        "get",
+        lambda w: reverse("request_detail", args=[w["request"].pk]),
+        "outsider",
+        404,
+    ),
+    "request_step": (
+        "post",
+        lambda w: (
+            reverse("request_step", args=[w["request"].pk, "dispatch"]),
+            {"assignee": "outsider"},
+        ),
+        "outsider",
+        404,
+    ),
     "api:request-list": (
         "post",
         lambda w: (

@@ -355,6 +355,20 @@ class Policy:
         requests, and a jurisdiction that holds the request's place."""
         return self.can(A.WORK_REQUEST, request)
 
+    def request_phone(self, request: Any, value: str) -> str:
+        """A resident's phone on a request: in full to its assignee while it is open (they
+        must call to deliver), otherwise as `phone` shows it."""
+        user = self.user
+        if (
+            value
+            and user is not None
+            and request.assignee_id == user.pk
+            and request.is_open
+            and self.contains(request)
+        ):
+            return value
+        return self.phone(value)
+
     @property
     def may_create_request(self) -> bool:
         return A.CREATE_REQUEST in self.actions
