@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "frontline.api",
     "frontline.audit",
     "frontline.requests",
+    "django_tasks",
+    "django_tasks_db",
     # Last, so that its checks and signals see every app above.
     "axes",
     "csp",
@@ -280,6 +282,16 @@ if _limits := os.environ.get("FRONTLINE_REQUEST_LIMITS"):
 
     FRONTLINE_REQUEST_LIMITS = _json.loads(_limits)
 FRONTLINE_ESCALATE_MINUTES = _env_int("FRONTLINE_ESCALATE_MINUTES", 60)
+# How supervision notices reach people: dotted paths of channel classes, each with a
+# `send(*, recipients, subject, body, url)`. The in-app inbox by default; an SMS or WeChat
+# gateway is one more class in this list.
+FRONTLINE_NOTIFY_CHANNELS = ["frontline.requests.notify.InboxChannel"]
+# The worker's periodic supervision sweep, in seconds.
+FRONTLINE_SWEEP_SECONDS = _env_int("FRONTLINE_SWEEP_SECONDS", 60)
+
+# Background tasks (`frontline worker`) are rows in the database, so the worker needs
+# nothing beyond the database the app already uses.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Absolute lifetime (the cookie's age and a check on the sign-in time) and idle timeout.
 SESSION_ABSOLUTE_SECONDS = _env_int("FRONTLINE_SESSION_HOURS", 12) * 3600

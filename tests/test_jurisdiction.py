@@ -257,6 +257,14 @@ ROUTES = {
         404,
     ),
     "my_tasks": ("get", lambda w: reverse("my_tasks"), "outsider", "clean"),
+    "supervision_board": (
+        "get",
+        lambda w: reverse("supervision_board") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    # One's own notifications only.
+    "inbox": ("get", lambda w: reverse("inbox"), "outsider", "clean"),
     "request_detail": (
         "get",
         lambda w: reverse("request_detail", args=[w["request"].pk]),

@@ -215,3 +215,69 @@ class DaySequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.last}"
+
+
+class Supervision(Located):
+    """督办: an overdue request under supervision, held by one grid at a time.
+
+    Opened at the grid that covers the request's place; each escalation moves it one grid
+    level up (`level` counts the escalations). Closed when the request is no longer overdue
+    (dispatched, closed or cancelled).
+    """
+
+    class Reason(models.TextChoices):
+        DISPATCH = "dispatch", pgettext_lazy("supervision reason", "Not dispatched in time")
+        CLOSE = "close", pgettext_lazy("supervision reason", "Not closed in time")
+
+    request = models.ForeignKey(Request, models.CASCADE, related_name="supervisions")
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    grid = models.ForeignKey(
+        "territory.Grid",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("grid"),
+    )
+    level = models.PositiveSmallIntegerField(_("escalations"), default=0)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    escalated_at = models.DateTimeField(_("escalated at"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("supervision")
+        verbose_name_plural = _("supervisions")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            # At most one open supervision per request, even with two sweeps at once.
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=models.Q(closed_at__isnull=True),
+                name="supervision_one_open_per_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} ({self.level})"
+
+
+class Notification(models.Model):
+    """One message in a person's in-app inbox (the default notification channel)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.subject

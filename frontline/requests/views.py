@@ -12,8 +12,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -29,7 +31,16 @@ from frontline.people.models import Household
 from frontline.territory.models import Region
 
 from . import services
-from .models import Category, Channel, Request, Status, Urgency
+from .models import (
+    OPEN_STATUSES,
+    Category,
+    Channel,
+    Notification,
+    Request,
+    Status,
+    Supervision,
+    Urgency,
+)
 from .queries import request_for, requests_for, visible_requests
 
 PAGE_SIZE = 50
@@ -259,3 +270,69 @@ def my_tasks(request):
         "requests/my_tasks.html",
         {"items": items, "step_labels": services.STEP_LABELS},
     )
+
+
+@login_required
+def supervision_board(request):
+    """督办 board of a region: open requests by step, overdue first, who holds them, how
+    long; with the supervision each overdue one is under."""
+    user = request.user
+    region = None
+    if (region_id := _int(request.GET.get("region"))) is not None:
+        region = access_by_id(Region.objects.all(), user, region_id)
+    now = timezone.now()
+    reqs = list(
+        requests_for(user, region=region, status="open")
+        .prefetch_related(
+            Prefetch(
+                "supervisions",
+                queryset=Supervision.objects.filter(closed_at__isnull=True).select_related("grid"),
+                to_attr="open_supervisions",
+            )
+        )
+        .order_by("created_at", "id")[:500]
+    )
+    rows = [
+        {
+            "req": r,
+            "overdue": r.is_overdue(now),
+            "minutes": int((now - r.created_at).total_seconds() // 60),
+            "held_minutes": int((now - r.status_changed_at).total_seconds() // 60),
+            "supervision": r.open_supervisions[0] if r.open_supervisions else None,
+        }
+        for r in reqs
+    ]
+    rows.sort(key=lambda row: (not row["overdue"], -row["minutes"]))
+    by_step = {code: 0 for code in OPEN_STATUSES}
+    for r in reqs:
+        by_step[r.status] += 1
+    audit_record(
+        actor=user,
+        action=AuditAction.SEARCH,
+        object_type="request",
+        region=region or policy_for(user).jurisdiction,
+        detail={"channel": "page", "board": "supervision"},
+        ip=client_ip(request),
+    )
+    return render(
+        request,
+        "requests/board.html",
+        {
+            "region": region or policy_for(user).jurisdiction,
+            "rows": rows,
+            "by_step": [(Status(code).label, n) for code, n in by_step.items()],
+            "overdue_count": sum(1 for row in rows if row["overdue"]),
+        },
+    )
+
+
+@login_required
+def inbox(request):
+    """The signed-in person's notifications (the default notification channel)."""
+    if request.method == "POST":
+        Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        return redirect("inbox")
+    notes = Notification.objects.filter(recipient=request.user)[:100]
+    return render(request, "requests/inbox.html", {"notes": notes})
