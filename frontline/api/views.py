@@ -203,6 +203,22 @@ class StatsView(ApiView):
                         "VisitCounts",
                         {code: serializers.IntegerField() for code in Visit.Outcome.values},
                     ),
+                    "requests": inline_serializer(
+                        "RequestFigures",
+                        {
+                            "open": inline_serializer(
+                                "OpenRequestsPerStep",
+                                {
+                                    code: serializers.IntegerField()
+                                    for code in ("received", "dispatched", "delivering", "reported")
+                                },
+                            ),
+                            "overdue": serializers.IntegerField(),
+                            "closed_today": serializers.IntegerField(),
+                            "median_minutes_to_close": serializers.FloatField(allow_null=True),
+                            "mean_satisfaction": serializers.FloatField(allow_null=True),
+                        },
+                    ),
                 },
             ),
             **ERRORS,
