@@ -31,7 +31,7 @@ def request_stats(region: Region, now: dt.datetime | None = None) -> dict:
     mean = closed.aggregate(mean=Avg("satisfaction"))["mean"]
     return {
         "open": {code: by_status.get(code, 0) for code in OPEN_STATUSES},
-        "overdue": requests.overdue(now).count(),
+        "overdue": Request.objects.overdue(now).within(region).count(),
         "closed_today": closed.filter(closed_at__gte=today).count(),
         "median_minutes_to_close": round(statistics.median(spans), 1) if spans else None,
         "mean_satisfaction": round(float(mean), 2) if mean is not None else None,
