@@ -45,6 +45,7 @@ from frontline.people.queries import (
 )
 from frontline.people.services import REASON_MAX_LENGTH, resident_transfer
 from frontline.people.stats import census_stats
+from frontline.requests.stats import request_stats
 from frontline.people.visits import visit_record, visits_for
 from frontline.territory.models import Grid, Level, Region
 from frontline.territory.queries import grid_household_counts, natural_order
@@ -226,7 +227,7 @@ class StatsView(ApiView):
     )
     def get(self, request: Request) -> Response:
         region = self.requested_region() or self.jurisdiction()
-        return Response(census_stats(region))
+        return Response({**census_stats(region), "requests": request_stats(region)})
 
 
 @extend_schema(

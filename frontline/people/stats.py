@@ -10,12 +10,6 @@ from .models import CARE_GROUP_LABELS, Household, Resident, ResidentCareGroup
 from .visits import visit_stats
 
 
-def request_stats(region: Region) -> dict:
-    from frontline.requests.stats import request_stats as figures
-
-    return figures(region)
-
-
 def census_stats(region: Region) -> dict:
     """Counts under `region`; each is one indexed aggregate, whatever the region's size."""
     households = Household.objects.within(region)
@@ -45,7 +39,4 @@ def census_stats(region: Region) -> dict:
         "care_groups": {label: by_group.get(code, 0) for code, label in CARE_GROUP_LABELS.items()},
         # Today's door visits: households visited, and visits by outcome.
         **visit_stats(region),
-        # Requests (诉求): open per step, overdue, closed today, median minutes from
-        # received to closed, mean satisfaction.
-        "requests": request_stats(region),
     }

@@ -11,6 +11,7 @@ from frontline.core.errors import DomainError
 from frontline.people.models import Visit
 from frontline.people.stats import census_stats
 from frontline.requests.models import Status as RequestStatus
+from frontline.requests.stats import request_stats
 from frontline.territory.services import region_by_path
 
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             place = region_by_path(region)
         except DomainError as exc:
             raise CommandError(str(exc)) from exc
-        stats = census_stats(place)
+        stats = {**census_stats(place), "requests": request_stats(place)}
         if json:
             self.stdout.write(_dumps(stats))
             return
