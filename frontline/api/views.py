@@ -45,8 +45,8 @@ from frontline.people.queries import (
 )
 from frontline.people.services import REASON_MAX_LENGTH, resident_transfer
 from frontline.people.stats import census_stats
-from frontline.requests.stats import request_stats
 from frontline.people.visits import visit_record, visits_for
+from frontline.requests.stats import request_stats
 from frontline.territory.models import Grid, Level, Region
 from frontline.territory.queries import grid_household_counts, natural_order
 from frontline.territory.services import jurisdiction_of, region_by_path_for
