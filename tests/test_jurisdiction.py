@@ -263,6 +263,27 @@ ROUTES = {
         "outsider",
         404,
     ),
+    # A household's own link: issued by those who may register its requests, inside.
+    "household_link": (
+        "get",
+        lambda w: reverse("household_link", args=[w["household"].pk]),
+        "outsider",
+        404,
+    ),
+    # The household's own page answers to its signed link, not to an account: a forged
+    # link is refused to anybody.
+    "resident_page": (
+        "get",
+        lambda w: reverse("resident_page", args=["forged:x"]),
+        "outsider",
+        403,
+    ),
+    "resident_close": (
+        "post",
+        lambda w: reverse("resident_close", args=["forged:x", w["request"].pk]),
+        "outsider",
+        403,
+    ),
     # One's own notifications only.
     "inbox": ("get", lambda w: reverse("inbox"), "outsider", "clean"),
     "request_detail": (
@@ -342,6 +363,8 @@ def _insiders_token():
 # 401/403 (API) before anything else is looked at.
 PUBLIC = {
     "login",
+    "resident_page",
+    "resident_close",
     "set_language",
     "favicon",
     "api:root",

@@ -281,3 +281,22 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class ResidentLink(models.Model):
+    """The household's own link (and QR code): signed with the household and `version`;
+    revoking bumps the version, so every copy printed before stops working."""
+
+    household = models.OneToOneField(
+        "people.Household", models.CASCADE, related_name="resident_link"
+    )
+    version = models.PositiveIntegerField(default=1)
+    active = models.BooleanField(default=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("household link")
+        verbose_name_plural = _("household links")
+
+    def __str__(self) -> str:
+        return f"{self.household_id} v{self.version}"

@@ -161,6 +161,35 @@ def request_create(
     the first request (its `replayed` attribute is True) and creates nothing.
     """
     policy_for(actor).require(Action.CREATE_REQUEST, household)
+    return register(
+        actor=actor,
+        household=household,
+        category=category,
+        description=description,
+        urgency=urgency,
+        channel=channel,
+        resident=resident,
+        idempotency_key=idempotency_key,
+        at=at,
+        ip=ip,
+    )
+
+
+def register(
+    *,
+    actor: Any,
+    household: Household,
+    category: str,
+    description: str,
+    urgency: str,
+    channel: str,
+    resident: Resident | None = None,
+    idempotency_key: str = "",
+    at: dt.datetime | None = None,
+    ip: str | None = None,
+) -> Request:
+    """Register a request whose author is already authorised (by the policy, or by the
+    household's own signed link): validate, number, flag duplicates, write."""
     _choice(category, Category, _("category"))
     _choice(urgency, Urgency, _("urgency"))
     _choice(channel, Channel, _("channel"))
@@ -287,6 +316,7 @@ def request_transition(
     note: str = "",
     assignee: Any = None,
     changes: dict[str, Any] | None = None,
+    actor_name: str = "",
     ip: str | None = None,
 ) -> Request:
     """Move `request` one step, if the table allows it from the state it is in now.
@@ -320,7 +350,7 @@ def request_transition(
             from_status=old_status,
             to_status=target,
             actor=actor if getattr(actor, "pk", None) else None,
-            actor_name=_name(actor),
+            actor_name=actor_name or _name(actor),
             at=now,
             note=note,
         )
@@ -404,6 +434,20 @@ def request_close(
 ) -> Request:
     """消单: checked with the resident, closed with a satisfaction from 1 to 5."""
     policy_for(actor).require(Action.CLOSE_REQUEST, request)
+    return close(request=request, actor=actor, satisfaction=satisfaction, note=note, ip=ip)
+
+
+def close(
+    *,
+    request: Request,
+    actor: Any,
+    satisfaction: Any,
+    note: str = "",
+    actor_name: str = "",
+    ip: str | None = None,
+) -> Request:
+    """消单 by someone already authorised (a person the policy allows, or the household
+    through its own link)."""
     try:
         satisfaction = int(satisfaction)
     except (TypeError, ValueError):
@@ -416,6 +460,7 @@ def request_close(
         actor=actor,
         note=_clean(note, NOTE_MAX),
         changes={"satisfaction": satisfaction},
+        actor_name=actor_name,
         ip=ip,
     )
 

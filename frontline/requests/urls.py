@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_resident
 
 urlpatterns = [
     path("requests/", views.request_list, name="request_list"),
@@ -8,6 +8,10 @@ urlpatterns = [
     path("requests/mine/", views.my_tasks, name="my_tasks"),
     path("requests/board/", views.supervision_board, name="supervision_board"),
     path("inbox/", views.inbox, name="inbox"),
+    path("households/<int:pk>/link/", views_resident.household_link, name="household_link"),
+    # The household's own page: no login, the signed link is the authority.
+    path("r/<str:token>/", views_resident.resident_page, name="resident_page"),
+    path("r/<str:token>/close/<int:pk>/", views_resident.resident_close, name="resident_close"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
     path("requests/<int:pk>/<slug:step>/", views.request_step, name="request_step"),
 ]
