@@ -284,6 +284,31 @@ ROUTES = {
         "outsider",
         403,
     ),
+    # Group purchasing aimed at 安康小区: its orders, an order of it, an action on one.
+    "group_order_list": (
+        "get",
+        lambda w: reverse("group_order_list") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    "group_order_detail": (
+        "get",
+        lambda w: reverse("group_order_detail", args=[_group_order(w).pk]),
+        "outsider",
+        404,
+    ),
+    "group_order_action": (
+        "post",
+        lambda w: reverse("group_order_action", args=[_group_order(w).pk, "collect"]),
+        "outsider",
+        404,
+    ),
+    "supplier_list": (
+        "get",
+        lambda w: reverse("supplier_list") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
     # One's own notifications only.
     "inbox": ("get", lambda w: reverse("inbox"), "outsider", "clean"),
     "request_detail": (
@@ -352,6 +377,14 @@ ROUTES = {
         404,
     ),
 }
+
+
+def _group_order(world):
+    from frontline.requests.groups import group_order_create, supplier_create
+
+    staff = User.objects.get(username="community_staff")
+    supplier = supplier_create(actor=staff, area=world["region"], name="安康门店", kind="store")
+    return group_order_create(actor=staff, region=world["region"], supplier=supplier)
 
 
 def _insiders_token():

@@ -300,3 +300,88 @@ class ResidentLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} v{self.version}"
+
+
+class Supplier(Located):
+    """A supply-guarantee enterprise or store (保供企业 / 门店), located at the area it serves."""
+
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", pgettext_lazy("supplier kind", "Supply-guarantee enterprise")
+        STORE = "store", pgettext_lazy("supplier kind", "Store")
+
+    name = models.CharField(pgettext_lazy("supplier", "name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    area = models.ForeignKey(
+        "territory.Region", models.PROTECT, related_name="+", verbose_name=_("area served")
+    )
+    contact_name = models.CharField(_("contact"), max_length=32, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    supplies = models.TextField(_("supplies"), blank=True)
+
+    class Meta:
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupOrder(Located):
+    """统一订购: one order per building or compound, to one supplier, delivered to each door."""
+
+    class Status(models.TextChoices):
+        COLLECTING = "collecting", pgettext_lazy("group order", "Collecting")
+        ORDERED = "ordered", pgettext_lazy("group order", "Ordered")
+        DELIVERED = "delivered", pgettext_lazy("group order", "Delivered")
+
+    region = models.ForeignKey(
+        "territory.Region", models.PROTECT, related_name="+", verbose_name=_("where")
+    )
+    supplier = models.ForeignKey(
+        Supplier, models.PROTECT, related_name="orders", verbose_name=_("supplier")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.COLLECTING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    ordered_at = models.DateTimeField(_("ordered at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("group order")
+        verbose_name_plural = _("group orders")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.region} · {self.supplier}"
+
+
+class GroupOrderLine(models.Model):
+    """One household's part of a group order; confirmed at its door (contactless)."""
+
+    order = models.ForeignKey(GroupOrder, models.CASCADE, related_name="lines")
+    household = models.ForeignKey(
+        "people.Household", models.PROTECT, related_name="+", verbose_name=_("household")
+    )
+    items = models.TextField(_("items"), blank=True)
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=10, decimal_places=2, default=0)
+    request = models.ForeignKey(Request, models.SET_NULL, null=True, blank=True, related_name="+")
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("group order line")
+        verbose_name_plural = _("group order lines")
+        ordering = ["household_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "household"], name="group_order_one_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.household_id}"
