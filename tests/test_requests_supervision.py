@@ -136,3 +136,13 @@ def test_inbox_lists_my_notifications(grids, grid_worker, lu_an):
     assert req.number in client.get(reverse("inbox")).content.decode()
     client.post(reverse("inbox"))
     assert not Notification.objects.filter(read_at__isnull=True).exists()
+
+
+def test_demo_requests_load_once_and_the_left_alone_one_is_overdue(grid_worker, lu_an):
+    from frontline.requests.demo import LEFT_ALONE, load_demo_requests
+    from frontline.requests.models import Request, Supplier
+
+    assert load_demo_requests() == 3
+    assert load_demo_requests() == 0
+    left = Request.objects.get(description=LEFT_ALONE)
+    assert left.overdue and Supplier.objects.count() == 2

@@ -68,6 +68,9 @@ class Command(BaseCommand):
             raise CommandError(
                 _("The demo city did not load: %(reason)s") % {"reason": exc}
             ) from exc
+        from frontline.requests.demo import load_demo_requests
+
+        load_demo_requests()
         imported = result.import_result
         assert imported is not None
         self.stdout.write(
