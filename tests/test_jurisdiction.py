@@ -270,6 +270,12 @@ ROUTES = {
         "outsider",
         404,
     ),
+    "household_link_sheet": (
+        "get",
+        lambda w: reverse("household_link_sheet", args=[w["household"].building_id]),
+        "outsider",
+        404,
+    ),
     # The household's own page answers to its signed link, not to an account: a forged
     # link is refused to anybody.
     "resident_page": (

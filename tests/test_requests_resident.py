@@ -100,3 +100,17 @@ def test_staff_page_issues_shows_a_qr_code_and_revokes(grid_worker, volunteer, l
     other = Client()
     other.force_login(volunteer)
     assert other.get(url).status_code == 403
+
+
+def test_a_building_sheet_issues_and_prints_every_households_link(grid_worker, volunteer, lu_an):
+    household = lu_an["ankang"][0]
+    url = reverse("household_link_sheet", args=[household.building_id])
+    client = Client()
+    client.force_login(grid_worker)
+    assert client.get(url).context["missing"] == 1
+    client.post(url)
+    sheet = client.get(url)
+    assert sheet.context["missing"] == 0 and sheet.content.decode().count("<svg") == 1
+    other = Client()
+    other.force_login(volunteer)
+    assert other.get(url).status_code == 403

@@ -17,6 +17,11 @@ urlpatterns = [
     ),
     path("suppliers/", views_groups.supplier_list, name="supplier_list"),
     path("households/<int:pk>/link/", views_resident.household_link, name="household_link"),
+    path(
+        "regions/<int:pk>/household-links/",
+        views_resident.household_link_sheet,
+        name="household_link_sheet",
+    ),
     # The household's own page: no login, the signed link is the authority.
     path("r/<str:token>/", views_resident.resident_page, name="resident_page"),
     path("r/<str:token>/close/<int:pk>/", views_resident.resident_close, name="resident_close"),

@@ -7,6 +7,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -137,4 +138,44 @@ def household_link(request, pk: int):
         request,
         "requests/household_link.html",
         {"household": household, "link": link, "url": url, "qr": qr},
+    )
+
+
+@login_required
+def household_link_sheet(request, pk: int):
+    """A building's households with their links and QR codes, to print and post in the
+    stairwell. POST issues the links still missing (or revoked)."""
+    from frontline.territory.models import Level, Region
+
+    building = access_by_id(Region.objects.all(), request.user, pk)
+    if building.level != Level.BUILDING:
+        raise Http404
+    if not policy_for(request.user).can(Action.CREATE_REQUEST, building):
+        raise PermissionDenied
+    households = list(
+        Household.objects.filter(building=building)
+        .select_related("building")
+        .order_by("unit", "room")
+    )
+    if request.method == "POST":
+        for household in households:
+            resident.link_issue(actor=request.user, household=household, ip=client_ip(request))
+        return redirect("household_link_sheet", pk=pk)
+    links = {
+        link.household_id: link
+        for link in ResidentLink.objects.filter(household__in=households, active=True)
+    }
+    cards = []
+    for household in households:
+        link = links.get(household.pk)
+        url = (
+            request.build_absolute_uri(reverse("resident_page", args=[resident.link_token(link)]))
+            if link
+            else ""
+        )
+        cards.append({"household": household, "url": url, "qr": _qr(url) if url else ""})
+    return render(
+        request,
+        "requests/household_link_sheet.html",
+        {"building": building, "cards": cards, "missing": len(households) - len(links)},
     )
