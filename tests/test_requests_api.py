@@ -202,3 +202,20 @@ def test_outsider_lists_none_of_them(grid_worker, outsider, lu_an):
     listed = _api(outsider).get(reverse("api:request-list")).json()
     assert listed["count"] == 0
     assert _api(outsider).get(reverse("api:request-list") + "?region=" + ANKANG).status_code == 404
+
+
+def test_the_list_costs_the_same_queries_for_one_or_twenty(grid_worker, lu_an):
+    """Token, its last use, the jurisdiction, the audit row, the count, the page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _api(grid_worker)
+    counts = []
+    for n in (1, 19):
+        for _ in range(n):
+            _create(client, lu_an["ankang"][0])  # the same household: flagged duplicates
+        with CaptureQueriesContext(connection) as queries:
+            listed = client.get(reverse("api:request-list") + "?status=received")
+        assert listed.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 6, counts

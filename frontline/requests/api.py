@@ -175,7 +175,9 @@ class RequestList(ApiView, ListAPIView):
             idempotency_key=request.headers.get("Idempotency-Key", ""),
             ip=client_ip(request),
         )
-        shown = request_for(request.user, created.pk, channel="api", ip=client_ip(request))
+        shown = request_for(
+            request.user, created.pk, channel="api", ip=client_ip(request), audit=False
+        )
         response = Response(RequestDetailSerializer(shown).data, status=201)
         if getattr(created, "replayed", False):
             response["Idempotent-Replayed"] = "true"

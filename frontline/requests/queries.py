@@ -42,10 +42,14 @@ def requests_for(
             requests = requests.filter(status=status)
     if overdue:
         requests = requests.overdue()
-    return requests.select_related("household__building", "assignee").order_by("-created_at", "-id")
+    return requests.select_related("household__building", "assignee", "duplicate_of").order_by(
+        "-created_at", "-id"
+    )
 
 
-def request_for(user: Any, pk: Any, *, channel: str = "page", ip: str | None = None) -> Request:
+def request_for(
+    user: Any, pk: Any, *, channel: str = "page", ip: str | None = None, audit: bool = True
+) -> Request:
     """One request with its history, 404 outside; the read is audited (it names a household
     and what it needs)."""
     try:
@@ -59,6 +63,8 @@ def request_for(user: Any, pk: Any, *, channel: str = "page", ip: str | None = N
         )
     except (Request.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+    if not audit:  # the caller's own write was audited already (the answer to a creation)
+        return request
     audit_record(
         actor=user,
         action=AuditAction.VIEW_REQUEST,
