@@ -146,3 +146,19 @@ def test_demo_requests_load_once_and_the_left_alone_one_is_overdue(grid_worker, 
     assert load_demo_requests() == 0
     left = Request.objects.get(description=LEFT_ALONE)
     assert left.overdue and Supplier.objects.count() == 2
+
+
+def test_long_overdue_escalates_in_the_same_sweep(grids, grid_worker, lu_an):
+    """Overdue for a day (the worker was down): its chief and the next level up both hear."""
+    req = request_create(
+        actor=grid_worker,
+        household=lu_an["ankang"][0],
+        category="groceries",
+        description="米",
+        at=timezone.now() - dt.timedelta(hours=25),
+    )
+    first = supervision_sweep()
+    assert (first["opened"], first["escalated"]) == (1, 1)
+    assert Supervision.objects.get(request=req).grid == grids["upper"]
+    assert Notification.objects.filter(recipient=grids["point_chief"]).count() == 1
+    assert Notification.objects.filter(recipient=grids["upper_chief"]).count() == 1

@@ -97,14 +97,15 @@ def supervision_sweep(now: dt.datetime | None = None) -> dict[str, int]:
     )
     for request in fresh:
         grid = grid_of(request)
+        late_dispatch = request.status == Status.RECEIVED and request.dispatch_due < now
         sup = Supervision(
             request=request,
-            reason=Supervision.Reason.DISPATCH
-            if request.status == Status.RECEIVED and request.dispatch_due < now
-            else Supervision.Reason.CLOSE,
+            reason=Supervision.Reason.DISPATCH if late_dispatch else Supervision.Reason.CLOSE,
             grid=grid,
             opened_at=now,
-            escalated_at=now,
+            # The escalation clock runs from the moment the request became overdue, not
+            # from this sweep: one overdue for a day (the worker was down) goes up at once.
+            escalated_at=request.dispatch_due if late_dispatch else request.close_due,
         )
         sup.locate(request.household.building)  # type: ignore[arg-type]
         try:
