@@ -137,3 +137,16 @@ def test_pages_organise_and_deliver(grid_worker, volunteer, offline_building, lu
     assert order.status == GroupOrder.Status.DELIVERED and order.lines.count() == 5
     page = staff.get(reverse("group_order_list") + f"?region={building.pk}").content.decode()
     assert "安康保供点" in page
+
+
+def test_a_grid_worker_may_choose_a_city_wide_supplier(grid_worker, supplier, offline_building):
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(grid_worker)
+    building = f.region(f"{ANKANG}/3栋")
+    response = client.post(
+        reverse("group_order_list"), {"region": building.pk, "supplier": supplier.pk}
+    )
+    assert response.status_code == 302 and GroupOrder.objects.get().supplier == supplier

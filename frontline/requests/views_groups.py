@@ -42,7 +42,13 @@ def group_order_list(request):
     if request.method == "POST":
         if region is None:
             raise Http404
-        supplier = access_by_id(Supplier.objects.all(), user, request.POST.get("supplier"))
+        # Suppliers are not personal data: any that serves the place may be chosen, a
+        # city-wide enterprise included (it lies outside a grid worker's jurisdiction).
+        supplier = (
+            groups.suppliers_serving(region).filter(pk=_int(request.POST.get("supplier"))).first()
+        )
+        if supplier is None:
+            raise Http404
         try:
             order = groups.group_order_create(actor=user, region=region, supplier=supplier)
         except DomainPermissionDenied:

@@ -86,3 +86,57 @@ def test_dialysis_run_walks_the_five_orders(chromium, live_server, lu_an, grid_w
         "reported",
         "closed",
     ]
+
+
+def test_group_order_delivered_door_to_door_on_a_phone(chromium, live_server, lu_an, grid_worker):
+    """Households that cannot order online get one group order; the runner taps each door."""
+    from frontline.requests.groups import supplier_create
+    from frontline.requests.models import GroupOrder
+    from frontline.territory.services import city
+
+    runner = user_create(
+        username="runner", role="volunteer", region=f.region(ANKANG), password=PASSWORD
+    )
+    for n in range(4):
+        hh = f.household(f"{ANKANG}/8栋", room=f"{n + 1}01")
+        f.resident(hh, f"住户{n}", can_order_online=False)
+    supplier_create(
+        actor=user_create(username="boss", role="city_admin", region=city(), password=PASSWORD),
+        area=city(),
+        name="六安保供超市",
+        kind="enterprise",
+    )
+    building = f.region(f"{ANKANG}/8栋")
+
+    def phone():
+        context = chromium.new_context(
+            base_url=live_server.url, locale="zh-CN", viewport={"width": 390, "height": 844}
+        )
+        context.set_default_timeout(15_000)
+        return context, context.new_page()
+
+    ctx, page = phone()
+    sign_in(page, grid_worker)
+    page.goto(reverse("group_order_list") + f"?region={building.pk}")
+    page.locator("form.card button.primary").click()
+    page.wait_for_url("**/group-orders/*/")
+    order = GroupOrder.objects.get()
+    for action in ("collect", "place"):
+        page.locator(
+            f'form[action="{reverse("group_order_action", args=[order.pk, action])}"] button'
+        ).click()
+        page.wait_for_load_state()
+    ctx.close()
+
+    ctx, page = phone()
+    sign_in(page, runner)
+    page.goto(reverse("group_order_detail", args=[order.pk]))
+    deliver = f'form[action="{reverse("group_order_action", args=[order.pk, "deliver"])}"] button'
+    for _ in range(4):
+        page.locator(deliver).first.click()
+        page.wait_for_load_state()
+    assert page.locator(deliver).count() == 0
+    ctx.close()
+
+    order.refresh_from_db()
+    assert order.status == GroupOrder.Status.DELIVERED and order.lines.count() == 4
