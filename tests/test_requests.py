@@ -207,3 +207,51 @@ def test_suggested_assignees_work_there_fewest_open_first(grid_worker, driver, v
 
     assert "far" not in names
     assert names.index("driver") < names.index("volunteer")
+
+
+# The README's table, typed out again: register, dispatch/cancel, close, be an assignee.
+REQUEST_TABLE = {
+    "city_admin": (True, True, True, True),
+    "district_staff": (True, True, True, True),
+    "township_staff": (True, True, True, True),
+    "community_staff": (True, True, True, True),
+    "grid_chief": (True, True, True, True),
+    "grid_worker": (True, True, True, True),
+    "cadre": (False, False, False, True),
+    "volunteer": (False, False, False, True),
+}
+
+
+@pytest.mark.parametrize("role", sorted(REQUEST_TABLE))
+def test_request_actions_per_role(role, lu_an):
+    from frontline.accounts.policy import Action, policy_for
+
+    from frontline.territory.services import city
+
+    places = {
+        "city_admin": None,
+        "district_staff": "裕安区",
+        "township_staff": "裕安区/城南镇",
+        "community_staff": "裕安区/城南镇/陡步河社区",
+    }
+    path = places.get(role, ANKANG)
+    region = city() if path is None else f.region(path)
+    user = user_create(username=f"u_{role}", role=role, region=region, password=PASSWORD)
+    policy = policy_for(user)
+    household = lu_an["ankang"][0]
+    got = tuple(
+        policy.can(a, household)
+        for a in (
+            Action.CREATE_REQUEST,
+            Action.DISPATCH_REQUEST,
+            Action.CLOSE_REQUEST,
+            Action.WORK_REQUEST,
+        )
+    )
+    assert got == REQUEST_TABLE[role]
+    # Outside the jurisdiction, nobody may do anything with a request (the city has no
+    # outside).
+    assert role == "city_admin" or not any(
+        policy.can(a, lu_an["lijingyuan"])
+        for a in (Action.CREATE_REQUEST, Action.DISPATCH_REQUEST, Action.WORK_REQUEST)
+    )
