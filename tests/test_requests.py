@@ -225,7 +225,6 @@ REQUEST_TABLE = {
 @pytest.mark.parametrize("role", sorted(REQUEST_TABLE))
 def test_request_actions_per_role(role, lu_an):
     from frontline.accounts.policy import Action, policy_for
-
     from frontline.territory.services import city
 
     places = {
