@@ -186,7 +186,11 @@ def assignee(base, setup, stats, until, name):
         moved = False
         for status, step in (("dispatched", "deliver"), ("delivering", "report")):
             code, data = call(
-                base, "GET", f"/api/v1/requests?status={status}&page_size=50", token, stats=stats
+                base,
+                "GET",
+                f"/api/v1/requests?status={status}&assignee=me&page_size=5",
+                token,
+                stats=stats,
             )
             mine = [r for r in (data or {}).get("results", []) if r["assignee"] == name]
             if code == 200 and mine:

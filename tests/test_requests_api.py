@@ -219,3 +219,14 @@ def test_the_list_costs_the_same_queries_for_one_or_twenty(grid_worker, lu_an):
         assert listed.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 6, counts
+
+
+def test_list_of_mine(grid_worker, driver, volunteer, lu_an):
+    client = _api(grid_worker)
+    a, b = (_create(client, hh).json()["id"] for hh in lu_an["ankang"])
+    _step(client, a, "dispatch", assignee="driver")
+    _step(client, b, "dispatch", assignee="volunteer")
+    mine = _api(driver).get(reverse("api:request-list") + "?assignee=me").json()
+    assert [r["id"] for r in mine["results"]] == [a]
+    theirs = client.get(reverse("api:request-list") + "?assignee=volunteer").json()
+    assert [r["id"] for r in theirs["results"]] == [b]

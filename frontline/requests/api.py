@@ -118,6 +118,11 @@ class StepSerializer(serializers.Serializer):
         ),
         OpenApiParameter("overdue", bool, description=gettext_lazy("Only overdue ones.")),
         OpenApiParameter(
+            "assignee",
+            str,
+            description=gettext_lazy("Only those assigned to this username; `me` for mine."),
+        ),
+        OpenApiParameter(
             "Idempotency-Key",
             str,
             location=OpenApiParameter.HEADER,
@@ -141,6 +146,13 @@ class RequestList(ApiView, ListAPIView):
             status=status,
             overdue=bool(self.bool_param("overdue")),
         )
+        assignee = self.request.query_params.get("assignee", "").strip()
+        if assignee:
+            # `me` is the phone's "my tasks"; another username narrows a dispatcher's list.
+            if assignee == "me":
+                requests = requests.filter(assignee_id=self.request.user.pk)
+            else:
+                requests = requests.filter(assignee__username=assignee)
         audit_record(
             actor=self.request.user,
             action=AuditAction.SEARCH,
