@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "frontline.people",
     "frontline.api",
     "frontline.audit",
+    "frontline.requests",
+    "django_tasks",
+    "django_tasks_db",
     # Last, so that its checks and signals see every app above.
     "axes",
     "csp",
@@ -284,6 +287,34 @@ AXES_VERBOSE = False
 AXES_DISABLE_ACCESS_LOG = True
 
 API_TOKEN_DAYS = _env_int("FRONTLINE_TOKEN_DAYS", 30)
+
+# --- Requests (诉求): time limits, in minutes ----------------------------------------------
+# "dispatch": from received to dispatched; "close": from received to closed. A key
+# "category/urgency" overrides the urgency's own line. Replace the whole table with a JSON
+# object in FRONTLINE_REQUEST_LIMITS. A supervision still overdue after
+# FRONTLINE_ESCALATE_MINUTES goes one grid level up.
+FRONTLINE_REQUEST_LIMITS = {
+    "urgent": {"dispatch": 15, "close": 240},
+    "normal": {"dispatch": 120, "close": 24 * 60},
+    "medical/urgent": {"dispatch": 15, "close": 120},
+    "medicine/urgent": {"dispatch": 15, "close": 180},
+    "groceries/normal": {"dispatch": 240, "close": 24 * 60},
+}
+if _limits := os.environ.get("FRONTLINE_REQUEST_LIMITS"):
+    import json as _json
+
+    FRONTLINE_REQUEST_LIMITS = _json.loads(_limits)
+FRONTLINE_ESCALATE_MINUTES = _env_int("FRONTLINE_ESCALATE_MINUTES", 60)
+# How supervision notices reach people: dotted paths of channel classes, each with a
+# `send(*, recipients, subject, body, url)`. The in-app inbox by default; an SMS or WeChat
+# gateway is one more class in this list.
+FRONTLINE_NOTIFY_CHANNELS = ["frontline.requests.notify.InboxChannel"]
+# The worker's periodic supervision sweep, in seconds.
+FRONTLINE_SWEEP_SECONDS = _env_int("FRONTLINE_SWEEP_SECONDS", 60)
+
+# Background tasks (`frontline worker`) are rows in the database, so the worker needs
+# nothing beyond the database the app already uses.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Absolute lifetime (the cookie's age and a check on the sign-in time) and idle timeout.
 SESSION_ABSOLUTE_SECONDS = _env_int("FRONTLINE_SESSION_HOURS", 12) * 3600

@@ -113,8 +113,11 @@ def test_token_refuses_an_unknown_or_deactivated_account(grid_worker):
 
 @pytest.mark.parametrize("path", ["", "裕安区", "裕安区/城南镇", ANKANG, CHUANGYE])
 def test_stats_json_is_exactly_census_stats(lu_an, path):
+    from frontline.requests.stats import request_stats
+
     out = run("stats", "--region", path, "--json")
-    assert json.loads(out) == census_stats(region_by_path(path))
+    place = region_by_path(path)
+    assert json.loads(out) == {**census_stats(place), "requests": request_stats(place)}
 
 
 def test_stats_json_counts_the_fixture_city(lu_an):

@@ -92,7 +92,13 @@ def world(lu_an, outsider, community_staff):
     sheet.name = "upload.csv"
     preview = owner.post(reverse("census_import"), {"sheet": sheet})
     token = preview.context["token"]
+    from frontline.requests.services import request_create
+
+    service_request = request_create(
+        actor=community_staff, household=household, category="medicine", description="降压药"
+    )
     return {
+        "request": service_request,
         "region": ankang,
         "household": household,
         "resident": resident,
@@ -243,6 +249,123 @@ ROUTES = {
         "outsider",
         404,
     ),
+    # Requests (诉求) of 安康小区: pages and API. The list of one's own is clean; aimed at
+    # 安康小区 it is a 404, like registering for its household, reading one or stepping one.
+    "request_list": (
+        "get",
+        lambda w: reverse("request_list") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    "request_create": (
+        "get",
+        lambda w: reverse("request_create") + f"?household={w['household'].pk}",
+        "outsider",
+        404,
+    ),
+    "my_tasks": ("get", lambda w: reverse("my_tasks"), "outsider", "clean"),
+    "supervision_board": (
+        "get",
+        lambda w: reverse("supervision_board") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    # A household's own link: issued by those who may register its requests, inside.
+    "household_link": (
+        "get",
+        lambda w: reverse("household_link", args=[w["household"].pk]),
+        "outsider",
+        404,
+    ),
+    "household_link_sheet": (
+        "get",
+        lambda w: reverse("household_link_sheet", args=[w["household"].building_id]),
+        "outsider",
+        404,
+    ),
+    # The household's own page answers to its signed link, not to an account: a forged
+    # link is refused to anybody.
+    "resident_page": (
+        "get",
+        lambda w: reverse("resident_page", args=["forged:x"]),
+        "outsider",
+        403,
+    ),
+    "resident_close": (
+        "post",
+        lambda w: reverse("resident_close", args=["forged:x", w["request"].pk]),
+        "outsider",
+        403,
+    ),
+    # Group purchasing aimed at 安康小区: its orders, an order of it, an action on one.
+    "group_order_list": (
+        "get",
+        lambda w: reverse("group_order_list") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    "group_order_detail": (
+        "get",
+        lambda w: reverse("group_order_detail", args=[_group_order(w).pk]),
+        "outsider",
+        404,
+    ),
+    "group_order_action": (
+        "post",
+        lambda w: reverse("group_order_action", args=[_group_order(w).pk, "collect"]),
+        "outsider",
+        404,
+    ),
+    "supplier_list": (
+        "get",
+        lambda w: reverse("supplier_list") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    # One's own notifications only.
+    "inbox": ("get", lambda w: reverse("inbox"), "outsider", "clean"),
+    "request_detail": (
+        "get",
+        lambda w: reverse("request_detail", args=[w["request"].pk]),
+        "outsider",
+        404,
+    ),
+    "request_step": (
+        "post",
+        lambda w: (
+            reverse("request_step", args=[w["request"].pk, "dispatch"]),
+            {"assignee": "outsider"},
+        ),
+        "outsider",
+        404,
+    ),
+    "api:request-list": (
+        "post",
+        lambda w: (
+            reverse("api:request-list"),
+            {"household": w["household"].pk, "category": "groceries", "description": "米"},
+        ),
+        "outsider",
+        404,
+    ),
+    "api:request-detail": (
+        "get",
+        lambda w: reverse("api:request-detail", args=[w["request"].pk]),
+        "outsider",
+        404,
+    ),
+    **{
+        f"api:request-{step}": (
+            "post",
+            lambda w, step=step: (
+                reverse(f"api:request-{step}", args=[w["request"].pk]),
+                {"assignee": "outsider", "reason": "x", "satisfaction": 5},
+            ),
+            "outsider",
+            404,
+        )
+        for step in ("dispatch", "deliver", "report", "close", "cancel", "return")
+    },
     "api:grid-detail": (
         "get",
         lambda w: reverse("api:grid-detail", args=[w["grid"].pk]),
@@ -269,6 +392,14 @@ ROUTES = {
 }
 
 
+def _group_order(world):
+    from frontline.requests.groups import group_order_create, supplier_create
+
+    staff = User.objects.get(username="community_staff")
+    supplier = supplier_create(actor=staff, area=world["region"], name="安康门店", kind="store")
+    return group_order_create(actor=staff, region=world["region"], supplier=supplier)
+
+
 def _insiders_token():
     token, _key = token_issue(user=User.objects.get(username="community_staff"))
     return token
@@ -278,6 +409,8 @@ def _insiders_token():
 # 401/403 (API) before anything else is looked at.
 PUBLIC = {
     "login",
+    "resident_page",
+    "resident_close",
     "set_language",
     "favicon",
     "api:root",

@@ -58,6 +58,12 @@ class Action(StrEnum):
     READ_AUDIT = "read_audit"
     # A door visit (走访) to a household inside: everyone who works in the field.
     RECORD_VISIT = "record_visit"
+    # Requests (诉求, the five orders): register one, dispatch or cancel one, close one
+    # with the resident; WORK_REQUEST is being an assignee, who steps their own requests.
+    CREATE_REQUEST = "create_request"
+    DISPATCH_REQUEST = "dispatch_request"
+    CLOSE_REQUEST = "close_request"
+    WORK_REQUEST = "work_request"
 
 
 A = Action
@@ -70,6 +76,9 @@ _STAFF = {
     A.SEE_HEALTH_NOTES,
 }
 _CENSUS = {A.IMPORT_CENSUS, A.EXPORT_CENSUS, A.TRANSFER}
+# Who registers, dispatches and closes requests: staff and the grid. Everybody who serves
+# residents may be an assignee.
+_REQUESTS = {A.CREATE_REQUEST, A.DISPATCH_REQUEST, A.CLOSE_REQUEST, A.WORK_REQUEST}
 
 # Personal-information protection, minimum necessary (PIPL Art. 6, GB/T 35273 §5.2).
 # Staff who run the census and verify identities see ID numbers (and so birth dates) in
@@ -79,14 +88,18 @@ _CENSUS = {A.IMPORT_CENSUS, A.EXPORT_CENSUS, A.TRANSFER}
 # the table: everyone who serves residents needs them, so every role that may VIEW sees
 # them.
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
-    Role.CITY_ADMIN: frozenset(_STAFF | _CENSUS | {A.MANAGE_ACCOUNTS, A.READ_AUDIT}),
-    Role.DISTRICT_STAFF: frozenset(_STAFF | _CENSUS),
-    Role.TOWNSHIP_STAFF: frozenset(_STAFF | _CENSUS),
-    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS),
-    Role.GRID_CHIEF: frozenset({A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES}),
-    Role.GRID_WORKER: frozenset({A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES}),
-    Role.CADRE: frozenset({A.VIEW, A.RECORD_VISIT}),
-    Role.VOLUNTEER: frozenset({A.VIEW, A.RECORD_VISIT}),
+    Role.CITY_ADMIN: frozenset(_STAFF | _CENSUS | _REQUESTS | {A.MANAGE_ACCOUNTS, A.READ_AUDIT}),
+    Role.DISTRICT_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS),
+    Role.TOWNSHIP_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS),
+    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS),
+    Role.GRID_CHIEF: frozenset(
+        {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES} | _REQUESTS
+    ),
+    Role.GRID_WORKER: frozenset(
+        {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES} | _REQUESTS
+    ),
+    Role.CADRE: frozenset({A.VIEW, A.RECORD_VISIT, A.WORK_REQUEST}),
+    Role.VOLUNTEER: frozenset({A.VIEW, A.RECORD_VISIT, A.WORK_REQUEST}),
 }
 ALL_ACTIONS = frozenset(Action)
 NO_ACTIONS: frozenset[Action] = frozenset()
@@ -105,6 +118,10 @@ _REFUSALS = {
     A.SEE_HEALTH_NOTES: gettext_noop("Your role may not read health notes."),
     A.READ_AUDIT: gettext_noop("Your role may not read the audit trail."),
     A.RECORD_VISIT: gettext_noop("Your role may not record visits."),
+    A.CREATE_REQUEST: gettext_noop("Your role may not register requests."),
+    A.DISPATCH_REQUEST: gettext_noop("Your role may not dispatch or cancel requests."),
+    A.CLOSE_REQUEST: gettext_noop("Your role may not close requests."),
+    A.WORK_REQUEST: gettext_noop("Your role may not take requests."),
 }
 
 
@@ -319,6 +336,59 @@ class Policy:
     @property
     def may_read_audit(self) -> bool:
         return A.READ_AUDIT in self.actions
+
+    # --- requests (诉求) ------------------------------------------------------------
+
+    def can_step_request(self, request: Any) -> bool:
+        """Deliver, report or hand back a request: its assignee, or a dispatcher, inside."""
+        if not self.contains(request):
+            return False
+        if A.DISPATCH_REQUEST in self.actions:
+            return True
+        user = self.user
+        return (
+            A.WORK_REQUEST in self.actions
+            and user is not None
+            and request.assignee_id is not None
+            and request.assignee_id == user.pk
+        )
+
+    def require_step_request(self, request: Any) -> None:
+        if not self.contains(request):
+            raise NotFound(_("Not found."))
+        if not self.can_step_request(request):
+            raise PermissionDenied(_("Only the request's assignee or a dispatcher may do this."))
+
+    def may_take_request(self, request: Any) -> bool:
+        """Whether this account may be made the request's assignee: a role that takes
+        requests, and a jurisdiction that holds the request's place."""
+        return self.can(A.WORK_REQUEST, request)
+
+    def request_phone(self, request: Any, value: str) -> str:
+        """A resident's phone on a request: in full to its assignee while it is open (they
+        must call to deliver), otherwise as `phone` shows it."""
+        user = self.user
+        if (
+            value
+            and user is not None
+            and request.assignee_id == user.pk
+            and request.is_open
+            and self.contains(request)
+        ):
+            return value
+        return self.phone(value)
+
+    @property
+    def may_create_request(self) -> bool:
+        return A.CREATE_REQUEST in self.actions
+
+    @property
+    def may_dispatch_request(self) -> bool:
+        return A.DISPATCH_REQUEST in self.actions
+
+    @property
+    def may_close_request(self) -> bool:
+        return A.CLOSE_REQUEST in self.actions
 
 
 def policy_for(user: Any) -> Policy:

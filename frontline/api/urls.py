@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from frontline.audit.api import AuditList
+from frontline.requests import api as requests_api
 
 from . import views
 
@@ -27,6 +28,16 @@ urlpatterns = [
     path("visits", views.VisitList.as_view(), name="visit-list"),
     path("grids/<int:pk>", views.GridDetail.as_view(), name="grid-detail"),
     path("audit", AuditList.as_view(), name="audit-list"),
+    path("requests", requests_api.RequestList.as_view(), name="request-list"),
+    path("requests/<int:pk>", requests_api.RequestDetail.as_view(), name="request-detail"),
+    *[
+        path(
+            f"requests/<int:pk>/{step}",
+            requests_api.RequestStep.as_view(step=step),
+            name=f"request-{step}",
+        )
+        for step in ("dispatch", "deliver", "report", "close", "cancel", "return")
+    ],
     # The schema and its docs are public: they describe the API, not anybody's data.
     # No authentication either, so a stale token in a browser cannot lock the docs out.
     path(

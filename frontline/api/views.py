@@ -30,6 +30,7 @@ from frontline.accounts.policy import Action, policy_for
 from frontline.audit.models import AuditAction
 from frontline.audit.services import audit_record, client_ip
 from frontline.core.access import access_by_id
+from frontline.core.errors import Conflict as DomainConflict
 from frontline.core.errors import DomainError
 from frontline.core.errors import NotFound as DomainNotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
@@ -45,11 +46,17 @@ from frontline.people.queries import (
 from frontline.people.services import REASON_MAX_LENGTH, resident_transfer
 from frontline.people.stats import census_stats
 from frontline.people.visits import visit_record, visits_for
+from frontline.requests.stats import request_stats
 from frontline.territory.models import Grid, Level, Region
 from frontline.territory.queries import grid_household_counts, natural_order
 from frontline.territory.services import jurisdiction_of, region_by_path_for
 
 from . import serializers as s
+
+
+class ConflictError(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
 
 
 def exception_handler(exc, context):
@@ -65,6 +72,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound(exc.message)
     elif isinstance(exc, DomainPermissionDenied):
         exc = exceptions.PermissionDenied(exc.message)
+    elif isinstance(exc, DomainConflict):
+        exc = ConflictError(exc.message)
     elif isinstance(exc, DomainError):
         exc = exceptions.ParseError(exc.message)
     return drf_exception_handler(exc, context)
@@ -101,6 +110,7 @@ class ApiRoot(APIView):
             "grids": "api:grid-list",
             "audit": "api:audit-list",
             "visits": "api:visit-list",
+            "requests": "api:request-list",
             "schema": "api:schema",
             "docs": "api:docs",
         }
@@ -199,6 +209,22 @@ class StatsView(ApiView):
                         "VisitCounts",
                         {code: serializers.IntegerField() for code in Visit.Outcome.values},
                     ),
+                    "requests": inline_serializer(
+                        "RequestFigures",
+                        {
+                            "open": inline_serializer(
+                                "OpenRequestsPerStep",
+                                {
+                                    code: serializers.IntegerField()
+                                    for code in ("received", "dispatched", "delivering", "reported")
+                                },
+                            ),
+                            "overdue": serializers.IntegerField(),
+                            "closed_today": serializers.IntegerField(),
+                            "median_minutes_to_close": serializers.FloatField(allow_null=True),
+                            "mean_satisfaction": serializers.FloatField(allow_null=True),
+                        },
+                    ),
                 },
             ),
             **ERRORS,
@@ -206,7 +232,7 @@ class StatsView(ApiView):
     )
     def get(self, request: Request) -> Response:
         region = self.requested_region() or self.jurisdiction()
-        return Response(census_stats(region))
+        return Response({**census_stats(region), "requests": request_stats(region)})
 
 
 @extend_schema(

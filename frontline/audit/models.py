@@ -35,6 +35,9 @@ class AuditAction(models.TextChoices):
     REGION_MOVE = "region_move", _("Moved a region")
     REGION_RENAME = "region_rename", _("Renamed a region")
     TRANSFER = "transfer", _("Transferred a resident")
+    REQUEST_CREATE = "request_create", _("Registered a request")
+    REQUEST_STEP = "request_step", _("Moved a request a step")
+    VIEW_REQUEST = "view_request", _("Viewed a request")
 
 
 class AuditQuerySet(models.QuerySet):

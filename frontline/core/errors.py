@@ -21,3 +21,11 @@ class NotFound(DomainError):
 class PermissionDenied(DomainError):
     def __init__(self, message: str) -> None:
         super().__init__(message, code="permission_denied")
+
+
+class Conflict(DomainError):
+    """The object is not in a state that allows this (HTTP 409): e.g. a request already
+    dispatched by someone else. Nothing was changed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="conflict")

@@ -41,9 +41,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-serve", action="store_true", help=_("load the demo and exit without serving")
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help=_("serve without starting the background worker beside the web server"),
+        )
         add_serve_arguments(parser)
 
-    def handle(self, *args, no_serve: bool, host: str, port: int, threads: int, **options):
+    def handle(
+        self,
+        *args,
+        no_serve: bool,
+        host: str,
+        port: int,
+        threads: int,
+        no_worker: bool = False,
+        **options,
+    ):
         verbosity = options.get("verbosity", 1)
         self.stdout.write(_("Migrating the database…"))
         call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
@@ -54,6 +68,9 @@ class Command(BaseCommand):
             raise CommandError(
                 _("The demo city did not load: %(reason)s") % {"reason": exc}
             ) from exc
+        from frontline.requests.demo import load_demo_requests
+
+        load_demo_requests()
         imported = result.import_result
         assert imported is not None
         self.stdout.write(
@@ -100,4 +117,26 @@ class Command(BaseCommand):
         )
         self.stdout.write("")
         if not no_serve:
-            serve(self, host=host, port=port, threads=threads)
+            worker = None if no_worker else start_worker(self)
+            try:
+                serve(self, host=host, port=port, threads=threads)
+            finally:
+                if worker is not None:
+                    worker.terminate()
+                    worker.wait(timeout=10)
+
+
+def start_worker(command: BaseCommand):
+    """`frontline worker` as a child process beside the web server: the supervision sweep
+    and queued tasks run while the demo serves, and stop with it."""
+    import subprocess
+    import sys
+
+    command.stdout.write(_("Starting the background worker…"))
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from frontline.cli import main; main(['frontline', 'worker', '--exit-with-parent'])",
+        ]
+    )

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from frontline.core.errors import DomainError
 from frontline.people.models import Visit
 from frontline.people.stats import census_stats
+from frontline.requests.models import Status as RequestStatus
+from frontline.requests.stats import request_stats
 from frontline.territory.services import region_by_path
 
 
@@ -31,7 +33,7 @@ class Command(BaseCommand):
             place = region_by_path(region)
         except DomainError as exc:
             raise CommandError(str(exc)) from exc
-        stats = census_stats(place)
+        stats = {**census_stats(place), "requests": request_stats(place)}
         if json:
             self.stdout.write(_dumps(stats))
             return
@@ -51,10 +53,23 @@ class Command(BaseCommand):
             (_("Visits today: %(outcome)s") % {"outcome": outcomes[code]}, n)
             for code, n in stats["visits"].items()
         ]
+        figures = stats["requests"]
+        steps = dict(RequestStatus.choices)
+        labels += [
+            (_("Open requests: %(step)s") % {"step": steps[code]}, n)
+            for code, n in figures["open"].items()
+        ]
+        labels += [
+            (_("Overdue requests"), figures["overdue"]),
+            (_("Requests closed today"), figures["closed_today"]),
+            (_("Median minutes from received to closed"), figures["median_minutes_to_close"]),
+            (_("Mean satisfaction"), figures["mean_satisfaction"]),
+        ]
         width = max(_width(str(label)) for label, _n in labels)
         self.stdout.write(place.display_path)
         for label, n in labels:
-            self.stdout.write(f"  {label}{' ' * (width - _width(str(label)))}  {n:>9,}")
+            shown = "—" if n is None else f"{n:,}"
+            self.stdout.write(f"  {label}{' ' * (width - _width(str(label)))}  {shown:>9}")
 
 
 def _dumps(value) -> str:

@@ -1,0 +1,322 @@
+"""Load on the five orders (not a timed test): see bench/README.md.
+
+    .venv/bin/python bench/requests.py                     # 200 users, 60 s, PostgreSQL
+    .venv/bin/python bench/requests.py --users 50 --seconds 15
+
+In a fresh PostgreSQL database (`frontline_bench_requests`, created and dropped through
+--pg-admin-url) it migrates, builds one compound of 200 households with grid workers
+(dispatchers) and volunteers (assignees), each with an API token, and starts the app under
+its production server (`frontline serve`, waitress) in a child process. Then, from threads
+of this process (the same machine), it measures:
+
+  baseline  the same server's throughput on a trivial view (GET /api/v1/, no database),
+            with the same number of concurrent users, for a quarter of the time;
+  load      `--users` concurrent simulated users for `--seconds`: a third submit requests
+            (POST /api/v1/requests, each with an Idempotency-Key, and one in ten sent twice
+            as a client retry would), a third dispatch (list the received ones, dispatch one
+            to a random volunteer: two dispatchers racing on one request is expected and
+            answers 409), a third step what is assigned to them (deliver, then report).
+
+Afterwards it checks in the database: no lost request (every 201 is a row), no duplicate
+(one row per Idempotency-Key), no double assignment (at most one dispatch per request) and
+no 5xx; and prints throughput, p50/p95 latency and the ratio to the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DB = "frontline_bench_requests"
+
+
+def _pg_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _env(db_url: str) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DJANGO_SETTINGS_MODULE": "frontline.settings",
+        # The sweep would compete for the same machine; it is not what is measured here.
+        "FRONTLINE_SEARCH_PER_MINUTE": "0",
+    }
+
+
+SETUP = r"""
+import json, django
+django.setup()
+from frontline.accounts.services import user_create, user_token
+from tests import factories as f
+ANKANG = "裕安区/城南镇/陡步河社区/安康小区"
+households = [
+    f.household(f"{ANKANG}/{b + 1}栋", unit=str(u + 1), room=f"{r + 1}01").pk
+    for b in range(10) for u in range(2) for r in range(10)
+]
+region = f.region(ANKANG)
+tokens = {"dispatchers": [], "assignees": {}}
+for i in range(20):
+    u = user_create(username=f"gw{i}", role="grid_worker", region=region, password="bench-password-1")
+    tokens["dispatchers"].append(user_token(user=u))
+for i in range(40):
+    u = user_create(username=f"vol{i}", role="volunteer", region=region, password="bench-password-1")
+    tokens["assignees"][u.username] = user_token(user=u)
+print(json.dumps({"households": households, **tokens}))
+"""
+
+CHECK = r"""
+import json, django
+django.setup()
+from django.db.models import Count
+from frontline.requests.models import Request, RequestEvent
+keys = list(Request.objects.exclude(idempotency_key="").values("created_by", "idempotency_key")
+    .annotate(n=Count("id")).filter(n__gt=1))
+double = RequestEvent.objects.filter(step="dispatch").values("request").annotate(n=Count("id")).filter(n__gt=1).count()
+print(json.dumps({
+    "rows": Request.objects.count(),
+    "ids": sorted(Request.objects.values_list("id", flat=True)),
+    "duplicate_keys": len(keys),
+    "double_dispatch": double,
+}))
+"""
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latencies: list[float] = []
+        self.codes: dict[int, int] = {}
+        self.created: set[int] = set()
+
+    def add(self, ms: float, code: int) -> None:
+        with self.lock:
+            self.latencies.append(ms)
+            self.codes[code] = self.codes.get(code, 0) + 1
+
+
+def call(base, method, path, token=None, body=None, headers=None, stats=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method)
+    req.add_header("Accept", "application/json")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            code, payload = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        code, payload = exc.code, exc.read()
+    except (urllib.error.URLError, TimeoutError, ConnectionError):
+        code, payload = 599, b""
+    ms = (time.perf_counter() - start) * 1000
+    if stats is not None:
+        stats.add(ms, code)
+    try:
+        return code, json.loads(payload) if payload else None
+    except ValueError:
+        return code, None
+
+
+def resident(base, setup, stats, until):
+    token = random.choice(setup["dispatchers"])
+    while time.perf_counter() < until:
+        key = uuid.uuid4().hex
+        body = {
+            "household": random.choice(setup["households"]),
+            "category": random.choice(["groceries", "medicine", "repair", "other"]),
+            "urgency": "normal",
+            "description": "bench",
+            "channel": "resident",
+        }
+        for _attempt in range(2 if random.random() < 0.1 else 1):
+            code, data = call(
+                base, "POST", "/api/v1/requests", token, body, {"Idempotency-Key": key}, stats
+            )
+            if code == 201 and data:
+                with stats.lock:
+                    stats.created.add(data["id"])
+
+
+def dispatcher(base, setup, stats, until):
+    token = random.choice(setup["dispatchers"])
+    people = list(setup["assignees"])
+    while time.perf_counter() < until:
+        code, data = call(
+            base, "GET", "/api/v1/requests?status=received&page_size=20", token, stats=stats
+        )
+        if code != 200 or not data or not data["results"]:
+            time.sleep(0.05)
+            continue
+        target = random.choice(data["results"])["id"]
+        call(
+            base,
+            "POST",
+            f"/api/v1/requests/{target}/dispatch",
+            token,
+            {"assignee": random.choice(people)},
+            stats=stats,
+        )
+
+
+def assignee(base, setup, stats, until, name):
+    token = setup["assignees"][name]
+    while time.perf_counter() < until:
+        moved = False
+        for status, step in (("dispatched", "deliver"), ("delivering", "report")):
+            code, data = call(
+                base,
+                "GET",
+                f"/api/v1/requests?status={status}&assignee=me&page_size=5",
+                token,
+                stats=stats,
+            )
+            mine = [r for r in (data or {}).get("results", []) if r["assignee"] == name]
+            if code == 200 and mine:
+                call(
+                    base, "POST", f"/api/v1/requests/{mine[0]['id']}/{step}", token, {}, stats=stats
+                )
+                moved = True
+        if not moved:
+            time.sleep(0.1)
+
+
+def baseline(base, users, seconds):
+    stats = Stats()
+    until = time.perf_counter() + seconds
+
+    def hit():
+        while time.perf_counter() < until:
+            call(base, "GET", "/api/v1/", stats=stats)
+
+    threads = [threading.Thread(target=hit) for _ in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(stats.latencies) / seconds, stats
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))] if values else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--threads", type=int, default=16, help="the server's threads")
+    parser.add_argument("--pg-admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    db_url = args.pg_admin_url.rsplit("/", 1)[0] + f"/{DB}"
+    _pg_admin(args.pg_admin_url, f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    _pg_admin(args.pg_admin_url, f'CREATE DATABASE "{DB}"')
+    env = _env(db_url)
+    server = None
+    try:
+        subprocess.run([BIN / "frontline", "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
+        setup = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", SETUP], env=env, check=True, cwd=ROOT, capture_output=True
+            ).stdout
+        )
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = subprocess.Popen(
+            [BIN / "frontline", "serve", "--port", str(port), "--threads", str(args.threads)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/api/v1/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        trivial_rps, trivial = baseline(base, args.users, max(5.0, args.seconds / 4))
+
+        stats = Stats()
+        until = time.perf_counter() + args.seconds
+        names = list(setup["assignees"])
+        threads = []
+        for i in range(args.users):
+            kind = i % 3
+            if kind == 0:
+                t = threading.Thread(target=resident, args=(base, setup, stats, until))
+            elif kind == 1:
+                t = threading.Thread(target=dispatcher, args=(base, setup, stats, until))
+            else:
+                name = names[i % len(names)]
+                t = threading.Thread(target=assignee, args=(base, setup, stats, until, name))
+            threads.append(t)
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+        check = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", CHECK], env=env, check=True, cwd=ROOT, capture_output=True
+            ).stdout
+        )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        _pg_admin(args.pg_admin_url, f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+
+    rps = len(stats.latencies) / elapsed
+    lost = len(stats.created - set(check["ids"]))
+    five = sum(n for code, n in stats.codes.items() if code >= 500)
+    result = {
+        "users": args.users,
+        "seconds": round(elapsed, 1),
+        "requests": len(stats.latencies),
+        "throughput_rps": round(rps, 1),
+        "p50_ms": round(statistics.median(stats.latencies), 1) if stats.latencies else None,
+        "p95_ms": round(pct(stats.latencies, 0.95), 1),
+        "status_codes": dict(sorted(stats.codes.items())),
+        "baseline_rps": round(trivial_rps, 1),
+        "baseline_p95_ms": round(pct(trivial.latencies, 0.95), 1),
+        "ratio_to_baseline": round(rps / trivial_rps, 2) if trivial_rps else None,
+        "created": len(stats.created),
+        "rows": check["rows"],
+        "lost": lost,
+        "duplicates": check["duplicate_keys"],
+        "double_assignments": check["double_dispatch"],
+        "5xx": five,
+    }
+    print(json.dumps(result, indent=2))
+    ok = lost == 0 and check["duplicate_keys"] == 0 and check["double_dispatch"] == 0 and five == 0
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""The requests API (pinned in issue 7): create, read, list, and one route per step."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+
+from frontline.accounts.models import User
+from frontline.api.views import ERRORS, ApiView, ErrorSerializer
+from frontline.audit.models import AuditAction
+from frontline.audit.services import audit_record, client_ip
+from frontline.core.access import access_by_id
+from frontline.core.errors import PermissionDenied
+from frontline.people.models import Household, Resident
+
+from . import services
+from .models import STATUS_CHINESE, Category, Channel, Request, Status, Urgency
+from .queries import request_for, requests_for
+
+STEP_ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer, **ERRORS}
+
+
+def chinese_label(status: str) -> str:
+    """`status_label` is Chinese whatever the caller's language: the pinned API says so."""
+    return STATUS_CHINESE[status]
+
+
+class HistorySerializer(serializers.Serializer):
+    status = serializers.CharField(source="to_status")
+    step = serializers.CharField()
+    by = serializers.CharField(source="actor_name")
+    at = serializers.DateTimeField()
+    note = serializers.CharField()
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    status_label = serializers.SerializerMethodField()
+    assignee = serializers.SerializerMethodField()
+    address = serializers.CharField(source="household.address", read_only=True)
+    overdue = serializers.SerializerMethodField()
+    duplicate_of = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Request
+        fields = [
+            "id",
+            "number",
+            "status",
+            "status_label",
+            "category",
+            "urgency",
+            "channel",
+            "description",
+            "household",
+            "address",
+            "resident",
+            "assignee",
+            "overdue",
+            "duplicate_of",
+            "created_at",
+            "dispatch_due",
+            "close_due",
+            "closed_at",
+            "satisfaction",
+        ]
+        read_only_fields = fields
+
+    def get_status_label(self, obj: Request) -> str:
+        return chinese_label(obj.status)
+
+    def get_assignee(self, obj: Request) -> str | None:
+        return obj.assignee.username if obj.assignee_id else None
+
+    def get_overdue(self, obj: Request) -> bool:
+        return obj.overdue
+
+    def get_duplicate_of(self, obj: Request) -> str | None:
+        return obj.duplicate_of.number if obj.duplicate_of_id else None
+
+
+class RequestDetailSerializer(RequestSerializer):
+    history = HistorySerializer(source="events", many=True, read_only=True)
+
+    class Meta(RequestSerializer.Meta):
+        fields = [*RequestSerializer.Meta.fields, "history"]
+        read_only_fields = fields
+
+
+class RequestCreateSerializer(serializers.Serializer):
+    household = serializers.IntegerField()
+    resident = serializers.IntegerField(required=False, allow_null=True)
+    category = serializers.ChoiceField(choices=Category.choices)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.GRID_WORKER)
+    description = serializers.CharField(max_length=services.DESCRIPTION_MAX)
+
+
+class StepSerializer(serializers.Serializer):
+    assignee = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    satisfaction = serializers.IntegerField(required=False)
+
+
+@extend_schema(
+    summary=gettext_lazy("Requests (诉求) in the caller's jurisdiction, and registering one"),
+    parameters=[
+        OpenApiParameter("region", str, description=gettext_lazy("A region path.")),
+        OpenApiParameter(
+            "status",
+            str,
+            enum=["open", *Status.values],
+            description=gettext_lazy("Only this status; `open` for every open one."),
+        ),
+        OpenApiParameter("overdue", bool, description=gettext_lazy("Only overdue ones.")),
+        OpenApiParameter(
+            "assignee",
+            str,
+            description=gettext_lazy("Only those assigned to this username; `me` for mine."),
+        ),
+        OpenApiParameter(
+            "Idempotency-Key",
+            str,
+            location=OpenApiParameter.HEADER,
+            description=gettext_lazy(
+                "On POST: the same key again returns the first request instead of a second."
+            ),
+        ),
+    ],
+    request=RequestCreateSerializer,
+    responses={200: RequestSerializer(many=True), 201: RequestDetailSerializer, **STEP_ERRORS},
+)
+class RequestList(ApiView, ListAPIView):
+    serializer_class = RequestSerializer
+
+    def get_queryset(self):
+        region = self.requested_region()
+        status = self.request.query_params.get("status", "").strip()
+        requests = requests_for(
+            self.request.user,
+            region=region,
+            status=status,
+            overdue=bool(self.bool_param("overdue")),
+        )
+        assignee = self.request.query_params.get("assignee", "").strip()
+        if assignee:
+            # `me` is the phone's "my tasks"; another username narrows a dispatcher's list.
+            if assignee == "me":
+                requests = requests.filter(assignee_id=self.request.user.pk)
+            else:
+                requests = requests.filter(assignee__username=assignee)
+        audit_record(
+            actor=self.request.user,
+            action=AuditAction.SEARCH,
+            object_type="request",
+            region=region or self.jurisdiction(),
+            detail={"channel": "api", "status": status},
+            ip=client_ip(self.request),
+        )
+        return requests
+
+    def post(self, request, *args, **kwargs) -> Response:
+        data = RequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        household = access_by_id(
+            Household.objects.select_related("building"),
+            request.user,
+            data.validated_data["household"],
+        )
+        resident = None
+        if data.validated_data.get("resident"):
+            resident = access_by_id(
+                Resident.objects.all(), request.user, data.validated_data["resident"]
+            )
+        created = services.request_create(
+            actor=request.user,
+            household=household,
+            resident=resident,
+            category=data.validated_data["category"],
+            urgency=data.validated_data["urgency"],
+            channel=data.validated_data["channel"],
+            description=data.validated_data["description"],
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            ip=client_ip(request),
+        )
+        shown = request_for(
+            request.user, created.pk, channel="api", ip=client_ip(request), audit=False
+        )
+        response = Response(RequestDetailSerializer(shown).data, status=201)
+        if getattr(created, "replayed", False):
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+@extend_schema(
+    summary=gettext_lazy("One request with its full history"),
+    responses={200: RequestDetailSerializer, **ERRORS},
+)
+class RequestDetail(ApiView):
+    def get(self, request, pk: int) -> Response:
+        shown = request_for(request.user, pk, channel="api", ip=client_ip(request))
+        return Response(RequestDetailSerializer(shown).data)
+
+
+def _assignee(username: str) -> User:
+    user = User.objects.filter(username=(username or "").strip(), is_active=True).first()
+    if user is None:
+        # Worded like an account outside the place: usernames cannot be probed.
+        raise PermissionDenied(
+            _("%(name)s cannot take this request: their role or their place does not cover it.")
+            % {"name": username}
+        )
+    return user
+
+
+@extend_schema(
+    summary=gettext_lazy("Move a request one step"),
+    description=gettext_lazy(
+        "dispatch (assignee: a username), deliver, report (note), close (satisfaction 1-5, "
+        "note), cancel (reason), return (reason). 409 when the step is not allowed from the "
+        "request's state (or someone else moved it first), 403 when this account may not."
+    ),
+    request=StepSerializer,
+    responses={200: RequestDetailSerializer, **STEP_ERRORS},
+)
+class RequestStep(ApiView):
+    step = ""
+
+    def post(self, request, pk: int) -> Response:
+        data = StepSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        ip = client_ip(request)
+        target = access_by_id(
+            Request.objects.select_related("household__building"), request.user, pk
+        )
+        actor = request.user
+        if self.step == "dispatch":
+            services.request_dispatch(
+                request=target,
+                assignee=_assignee(v.get("assignee", "")),
+                actor=actor,
+                note=v["note"],
+                ip=ip,
+            )
+        elif self.step == "deliver":
+            services.request_deliver(request=target, actor=actor, note=v["note"], ip=ip)
+        elif self.step == "report":
+            services.request_report(request=target, actor=actor, note=v["note"], ip=ip)
+        elif self.step == "close":
+            services.request_close(
+                request=target,
+                actor=actor,
+                satisfaction=v.get("satisfaction", 0),
+                note=v["note"],
+                ip=ip,
+            )
+        elif self.step == "cancel":
+            services.request_cancel(request=target, actor=actor, reason=v["reason"], ip=ip)
+        elif self.step == "return":
+            services.request_return(request=target, actor=actor, reason=v["reason"], ip=ip)
+        shown = request_for(request.user, pk, channel="api", ip=ip)
+        return Response(RequestDetailSerializer(shown).data)

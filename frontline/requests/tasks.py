@@ -1,0 +1,13 @@
+"""Background tasks, run by `frontline worker` (django-tasks, database backend)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from .supervision import supervision_sweep
+
+
+@task()
+def sweep() -> dict[str, int]:
+    """The supervision sweep (督办): enqueued every minute by the worker itself."""
+    return supervision_sweep()
