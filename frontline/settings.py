@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "frontline.people",
     "frontline.api",
     "frontline.audit",
+    "frontline.duty",
     # Last, so that its checks and signals see every app above.
     "axes",
     "csp",

@@ -58,6 +58,12 @@ class Action(StrEnum):
     READ_AUDIT = "read_audit"
     # A door visit (走访) to a household inside: everyone who works in the field.
     RECORD_VISIT = "record_visit"
+    # Mobilisation (frontline.duty): units, cadres, deployments, branches, the cadre import.
+    MANAGE_MOBILISATION = "manage_mobilisation"
+    # Posts, shifts and the ten roles at places inside.
+    MANAGE_DUTY = "manage_duty"
+    # Confirm or reject party members who reported to a branch inside.
+    CONFIRM_REPORT = "confirm_report"
 
 
 A = Action
@@ -70,6 +76,8 @@ _STAFF = {
     A.SEE_HEALTH_NOTES,
 }
 _CENSUS = {A.IMPORT_CENSUS, A.EXPORT_CENSUS, A.TRANSFER}
+# Staff run mobilisation and confirm reports; a grid chief also keeps the roster.
+_MOBILISE = {A.MANAGE_MOBILISATION, A.MANAGE_DUTY, A.CONFIRM_REPORT}
 
 # Personal-information protection, minimum necessary (PIPL Art. 6, GB/T 35273 §5.2).
 # Staff who run the census and verify identities see ID numbers (and so birth dates) in
@@ -79,11 +87,13 @@ _CENSUS = {A.IMPORT_CENSUS, A.EXPORT_CENSUS, A.TRANSFER}
 # the table: everyone who serves residents needs them, so every role that may VIEW sees
 # them.
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
-    Role.CITY_ADMIN: frozenset(_STAFF | _CENSUS | {A.MANAGE_ACCOUNTS, A.READ_AUDIT}),
-    Role.DISTRICT_STAFF: frozenset(_STAFF | _CENSUS),
-    Role.TOWNSHIP_STAFF: frozenset(_STAFF | _CENSUS),
-    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS),
-    Role.GRID_CHIEF: frozenset({A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES}),
+    Role.CITY_ADMIN: frozenset(_STAFF | _CENSUS | _MOBILISE | {A.MANAGE_ACCOUNTS, A.READ_AUDIT}),
+    Role.DISTRICT_STAFF: frozenset(_STAFF | _CENSUS | _MOBILISE),
+    Role.TOWNSHIP_STAFF: frozenset(_STAFF | _CENSUS | _MOBILISE),
+    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS | _MOBILISE),
+    Role.GRID_CHIEF: frozenset(
+        {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES, A.MANAGE_DUTY}
+    ),
     Role.GRID_WORKER: frozenset({A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES}),
     Role.CADRE: frozenset({A.VIEW, A.RECORD_VISIT}),
     Role.VOLUNTEER: frozenset({A.VIEW, A.RECORD_VISIT}),
@@ -105,6 +115,9 @@ _REFUSALS = {
     A.SEE_HEALTH_NOTES: gettext_noop("Your role may not read health notes."),
     A.READ_AUDIT: gettext_noop("Your role may not read the audit trail."),
     A.RECORD_VISIT: gettext_noop("Your role may not record visits."),
+    A.MANAGE_MOBILISATION: gettext_noop("Your role may not manage units, cadres and branches."),
+    A.MANAGE_DUTY: gettext_noop("Your role may not manage posts, shifts and roles."),
+    A.CONFIRM_REPORT: gettext_noop("Your role may not confirm party member reports."),
 }
 
 
@@ -310,6 +323,18 @@ class Policy:
     @property
     def may_read_audit(self) -> bool:
         return A.READ_AUDIT in self.actions
+
+    @property
+    def may_manage_duty(self) -> bool:
+        return A.MANAGE_DUTY in self.actions
+
+    @property
+    def may_manage_mobilisation(self) -> bool:
+        return A.MANAGE_MOBILISATION in self.actions
+
+    @property
+    def may_confirm_reports(self) -> bool:
+        return A.CONFIRM_REPORT in self.actions
 
 
 def policy_for(user: Any) -> Policy:

@@ -35,6 +35,8 @@ class AuditAction(models.TextChoices):
     REGION_MOVE = "region_move", _("Moved a region")
     REGION_RENAME = "region_rename", _("Renamed a region")
     TRANSFER = "transfer", _("Transferred a resident")
+    IMPORT_CADRES = "import_cadres", _("Imported a cadre roster")
+    REPORT_DECISION = "report_decision", _("Confirmed or rejected a party member report")
 
 
 class AuditQuerySet(models.QuerySet):
