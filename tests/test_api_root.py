@@ -25,6 +25,7 @@ def test_root_lists_every_route_to_anybody(db):
         "grids",
         "audit",
         "visits",
+        "posts",
         "schema",
         "docs",
     }

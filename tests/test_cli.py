@@ -17,6 +17,7 @@ from django.utils import translation
 from frontline.accounts.models import ApiToken, User
 from frontline.accounts.services import token_hash
 from frontline.api.auth import BearerTokenAuthentication
+from frontline.duty.stats import mobilisation_stats
 from frontline.people.stats import census_stats
 from frontline.territory.services import city, region_by_path
 
@@ -114,7 +115,11 @@ def test_token_refuses_an_unknown_or_deactivated_account(grid_worker):
 @pytest.mark.parametrize("path", ["", "裕安区", "裕安区/城南镇", ANKANG, CHUANGYE])
 def test_stats_json_is_exactly_census_stats(lu_an, path):
     out = run("stats", "--region", path, "--json")
-    assert json.loads(out) == census_stats(region_by_path(path))
+    region = region_by_path(path)
+    assert json.loads(out) == {
+        **census_stats(region),
+        "mobilisation": mobilisation_stats(region),
+    }
 
 
 def test_stats_json_counts_the_fixture_city(lu_an):

@@ -12,6 +12,7 @@ added to the URLconf without a line in ROUTES, so a new page cannot skip this te
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -249,6 +250,43 @@ ROUTES = {
     "api:schema": ("get", lambda w: reverse("api:schema"), "anonymous", 200),
     "api:docs": ("get", lambda w: reverse("api:docs"), "anonymous", 200),
     "api:no-such-route": ("get", lambda w: "/api/v1/households/x", "outsider", 404),
+    # The duty roster: a post and a shift at 安康小区's gate.
+    "api:post-list": ("get", lambda w: reverse("api:post-list"), "outsider", "clean"),
+    "api:post-gaps": (
+        "get",
+        lambda w: (
+            reverse("api:post-gaps", args=[_ankang_shift().post_id])
+            + "?from=2026-04-04T00:00:00%2B08:00&to=2026-04-05T00:00:00%2B08:00"
+        ),
+        "outsider",
+        404,
+    ),
+    "api:shift-create": (
+        "post",
+        lambda w: (
+            reverse("api:shift-create"),
+            {
+                "post": _ankang_shift().post_id,
+                "person": "outsider",
+                "start": "2026-04-06T08:00:00+08:00",
+                "end": "2026-04-06T09:00:00+08:00",
+            },
+        ),
+        "outside_staff",
+        404,
+    ),
+    "api:shift-check-in": (
+        "post",
+        lambda w: reverse("api:shift-check-in", args=[_ankang_shift().pk]),
+        "outsider",
+        404,
+    ),
+    "api:shift-check-out": (
+        "post",
+        lambda w: reverse("api:shift-check-out", args=[_ankang_shift().pk]),
+        "outsider",
+        404,
+    ),
     # One's own account: the pages show only the signed-in person's things.
     "password_change": ("get", lambda w: reverse("password_change"), "outsider", "clean"),
     "token_list": ("get", lambda w: reverse("token_list"), "outsider", "clean"),
@@ -260,6 +298,25 @@ ROUTES = {
         404,
     ),
 }
+
+
+def _ankang_shift():
+    """A shift of 陡步河社区's staff at 安康小区's gate (made once per test)."""
+    from frontline.duty.models import Shift
+    from frontline.duty.roster import post_create, shift_create
+
+    shift = Shift.objects.filter(post__name="安康小区南门卡点").first()
+    if shift is None:
+        post = post_create(
+            region=Region.objects.get(path=ANKANG), name="安康小区南门卡点", kind="checkpoint"
+        )
+        shift = shift_create(
+            post=post,
+            person=User.objects.get(username="community_staff"),
+            start=dt.datetime(2026, 4, 4, 20, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            end=dt.datetime(2026, 4, 5, 8, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        )
+    return shift
 
 
 def _insiders_token():

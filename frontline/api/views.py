@@ -34,6 +34,7 @@ from frontline.core.errors import DomainError
 from frontline.core.errors import NotFound as DomainNotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.core.ratelimit import RateLimited
+from frontline.duty.stats import mobilisation_stats
 from frontline.people.labels import CARE_GROUP_BY_LABEL
 from frontline.people.models import CARE_GROUP_LABELS, Household, Resident, Visit
 from frontline.people.queries import (
@@ -96,6 +97,7 @@ class ApiRoot(APIView):
             "grids": "api:grid-list",
             "audit": "api:audit-list",
             "visits": "api:visit-list",
+            "posts": "api:post-list",
             "schema": "api:schema",
             "docs": "api:docs",
         }
@@ -194,6 +196,9 @@ class StatsView(ApiView):
                         "VisitCounts",
                         {code: serializers.IntegerField() for code in Visit.Outcome.values},
                     ),
+                    # Units, cadres, reports, branches, posts, gaps, the pipeline: see
+                    # `frontline stats`; nested counts by rank and by pipeline stage.
+                    "mobilisation": serializers.DictField(),
                 },
             ),
             **ERRORS,
@@ -201,7 +206,7 @@ class StatsView(ApiView):
     )
     def get(self, request: Request) -> Response:
         region = self.requested_region() or self.jurisdiction()
-        return Response(census_stats(region))
+        return Response({**census_stats(region), "mobilisation": mobilisation_stats(region)})
 
 
 @extend_schema(

@@ -173,12 +173,20 @@ def post_gaps(post: Post, start: dt.datetime, end: dt.datetime) -> list[Gap]:
     return merge_gaps(list(covered), start, end)
 
 
-def gaps_by_post(posts: list[Post], start: dt.datetime, end: dt.datetime) -> dict[int, list[Gap]]:
-    """Gaps of many posts in one query (the roster page, the stats)."""
+def gaps_by_post(
+    posts: list[Post],
+    start: dt.datetime,
+    end: dt.datetime,
+    shifts: QuerySet[Shift] | None = None,
+) -> dict[int, list[Gap]]:
+    """Gaps of many posts in one query (the roster page, the stats). `shifts`, when given,
+    holds at least the shifts of `posts` (a region's: `Shift.objects.within(region)`)."""
     intervals: dict[int, list] = defaultdict(list)
-    for post_id, s, e in Shift.objects.filter(
-        post__in=[p.pk for p in posts], start__lt=end, end__gt=start
-    ).values_list("post_id", "start", "end"):
+    if shifts is None:
+        shifts = Shift.objects.filter(post__in=[p.pk for p in posts])
+    for post_id, s, e in shifts.filter(start__lt=end, end__gt=start).values_list(
+        "post_id", "start", "end"
+    ):
         intervals[post_id].append((s, e))
     return {p.pk: merge_gaps(intervals[p.pk], start, end) for p in posts}
 
