@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("frontline.territory.urls")),
     path("", include("frontline.people.urls")),
     path("", include("frontline.audit.urls")),
+    path("", include("frontline.duty.urls")),
     path("", include("frontline.core.urls")),
 ]

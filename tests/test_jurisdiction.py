@@ -287,6 +287,79 @@ ROUTES = {
         "outsider",
         404,
     ),
+    # Duty pages: posts, the roster, the ten roles of 安康小区; one's own day.
+    "duty_posts": (
+        "get",
+        lambda w: reverse("duty_posts") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    "duty_roster": (
+        "get",
+        lambda w: reverse("duty_roster", args=[_ankang_shift().post_id]),
+        "outsider",
+        404,
+    ),
+    "duty_shift_add": (
+        "post",
+        lambda w: (
+            reverse("duty_shift_add", args=[_ankang_shift().post_id]),
+            {"person": w["outside_staff"].pk, "date": "2026-04-06", "start": "08:00", "hours": 2},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "duty_today": ("get", lambda w: reverse("duty_today"), "outsider", "clean"),
+    "duty_check_in": (
+        "post",
+        lambda w: reverse("duty_check_in", args=[_ankang_shift().pk]),
+        "outsider",
+        404,
+    ),
+    "duty_check_out": (
+        "post",
+        lambda w: reverse("duty_check_out", args=[_ankang_shift().pk]),
+        "outsider",
+        404,
+    ),
+    "duty_roles": (
+        "get",
+        lambda w: reverse("duty_roles") + f"?region={w['region'].pk}",
+        "outside_staff",
+        404,
+    ),
+    # Reports to 安康小区's branch: another community's staff may confirm, but not these.
+    "duty_reports": (
+        "get",
+        lambda w: (_ankang_report(), reverse("duty_reports"))[1],
+        "outside_staff",
+        "clean",
+    ),
+    "duty_report_confirm": (
+        "post",
+        lambda w: reverse("duty_report_confirm", args=[_ankang_report().pk]),
+        "outside_staff",
+        404,
+    ),
+    "duty_report_reject": (
+        "post",
+        lambda w: reverse("duty_report_reject", args=[_ankang_report().pk]),
+        "outside_staff",
+        404,
+    ),
+    "duty_branch_qr": (
+        "get",
+        lambda w: reverse("duty_branch_qr", args=[_ankang_report().branch_id]),
+        "outside_staff",
+        404,
+    ),
+    # Public by design: the page behind the branch's QR code at the gate names the branch.
+    "party_report": (
+        "get",
+        lambda w: reverse("party_report", args=[_report_token()]),
+        "anonymous",
+        200,
+    ),
     # One's own account: the pages show only the signed-in person's things.
     "password_change": ("get", lambda w: reverse("password_change"), "outsider", "clean"),
     "token_list": ("get", lambda w: reverse("token_list"), "outsider", "clean"),
@@ -319,6 +392,37 @@ def _ankang_shift():
     return shift
 
 
+def _ankang_report():
+    """A report by 赵建国 to 安康小区's temporary branch (made once per test)."""
+    from frontline.duty.models import Branch, Report
+    from frontline.duty.reporting import report_submit
+    from frontline.duty.services import branch_create
+
+    report = Report.objects.filter(name="赵建国").first()
+    if report is None:
+        branch = Branch.objects.filter(name="安康小区临时党支部").first() or branch_create(
+            region=Region.objects.get(path=ANKANG),
+            name="安康小区临时党支部",
+            kind="temporary",
+            setting="compound",
+            start=dt.date(2026, 4, 1),
+        )
+        report = report_submit(
+            branch=branch,
+            kind="party_member",
+            name="赵建国",
+            id_number=f.id_number(),
+            phone="13912345678",
+        )
+    return report
+
+
+def _report_token():
+    from frontline.duty.reporting import report_token
+
+    return report_token(_ankang_report().branch)
+
+
 def _insiders_token():
     token, _key = token_issue(user=User.objects.get(username="community_staff"))
     return token
@@ -328,6 +432,7 @@ def _insiders_token():
 # 401/403 (API) before anything else is looked at.
 PUBLIC = {
     "login",
+    "party_report",
     "set_language",
     "favicon",
     "api:root",
