@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
@@ -149,6 +150,7 @@ def test_confirmed_reporter_takes_a_role_and_a_night_shift_and_checks_in(
     # The volunteer signs in with the one-time password and checks in from the phone page.
     time_machine.move_to(at(4, 19, 50), tick=False)
     phone = Client()
+    phone.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
     assert phone.login(username="13955551234", password=password)
     today = phone.get(reverse("duty_today"))
     assert "南门卡点" in today.content.decode() and "Delivery worker" in today.content.decode()
@@ -246,3 +248,20 @@ def test_roles_page_only_for_a_compound_inside(lu_an, outsider, community_staff)
     assert (
         client.get(reverse("duty_roles") + f"?region={f.region(LIJINGYUAN).pk}").status_code == 404
     )
+
+
+def test_the_today_page_warns_past_the_weekly_limit(lu_an, settings, time_machine):
+    """Rotation and rest (轮休): hours per person and week against a configurable limit."""
+    settings.FRONTLINE_DUTY_WEEKLY_HOURS = 20
+    time_machine.move_to(at(8, 12), tick=False)  # Wednesday 8 April
+    zhang = person("zhang")
+    post = gate()
+    for day in (6, 7):
+        roster.shift_create(post=post, person=zhang, start=at(day, 0), end=at(day, 12))
+    client = Client()
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(zhang)
+
+    page = client.get(reverse("duty_today")).content.decode()
+
+    assert "24 hours on duty this week, past the limit of 20" in page

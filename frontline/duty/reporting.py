@@ -145,7 +145,7 @@ def report_confirm(*, report: Report, actor: Any, ip: str | None = None) -> tupl
         _decide(report, actor, Report.State.CONFIRMED)
         branch = report.branch
         place = branch.region
-        if place.level > Level.COMPOUND:
+        if place.level > Level.COMPOUND and place.parent is not None:
             place = place.parent
         password = secrets.token_urlsafe(9)
         user = user_create(

@@ -73,7 +73,7 @@ def _period(start: dt.date, end: dt.date | None) -> None:
 
 # --- units and cadres ----------------------------------------------------------------------
 
-_UNIT_KIND_FOR_LEVEL = {
+_UNIT_KIND_FOR_LEVEL: dict[int, str] = {
     Level.CITY: OrgUnit.Kind.CITY,
     Level.DISTRICT: OrgUnit.Kind.DISTRICT,
 }

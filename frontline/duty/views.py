@@ -205,10 +205,20 @@ def today(request):
         .select_related("region")
         .order_by("region__path", "role")
     )
+    local = timezone.localdate()
+    week = roster.weekly_hours([request.user], local - dt.timedelta(days=local.weekday()))
+    hours = week.get(request.user.pk, 0.0)
     return render(
         request,
         "duty/today.html",
-        {"shifts": shifts, "roles": roles, "now": timezone.now()},
+        {
+            "shifts": shifts,
+            "roles": roles,
+            "now": timezone.now(),
+            "week_hours": hours,
+            "hours_limit": roster.weekly_hours_limit(),
+            "hours_warning": hours > roster.weekly_hours_limit(),
+        },
     )
 
 
