@@ -186,3 +186,21 @@ def test_the_ten_roles_are_given_at_a_compound_to_people_inside(lu_an, community
         services.role_assign(
             region=ankang, role="delivery", person=person("far", LIJINGYUAN), actor=community_staff
         )
+
+
+def test_suggested_people_hold_the_role_and_the_free_come_first(lu_an, community_staff, outsider):
+    from frontline.duty import roster
+    from frontline.duty.queries import suggested_people
+
+    from .duty_helpers import at, gate
+
+    ankang = f.region(ANKANG)
+    busy, free = person("busy"), person("free")
+    for p in (busy, free):
+        services.role_assign(region=ankang, role="delivery", person=p)
+    roster.shift_create(post=gate(), person=busy, start=at(4, 20), end=at(5, 8))
+
+    found = suggested_people(community_staff, ankang, "delivery", now=at(4, 21))
+
+    assert [(c.person.username, c.on_duty) for c in found] == [("free", False), ("busy", True)]
+    assert suggested_people(outsider, ankang, "delivery") == []

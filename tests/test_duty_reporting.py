@@ -265,3 +265,43 @@ def test_the_today_page_warns_past_the_weekly_limit(lu_an, settings, time_machin
     page = client.get(reverse("duty_today")).content.decode()
 
     assert "24 hours on duty this week, past the limit of 20" in page
+
+
+def test_patrol_logs_by_the_person_on_the_shift(lu_an, grid_worker):
+    from frontline.duty.models import PatrolLog
+
+    post = roster.post_create(region=f.region(ANKANG), name="夜间巡逻", kind="patrol")
+    shift = roster.shift_create(post=post, person=grid_worker, start=at(4, 20), end=at(5, 8))
+    client = Client()
+    client.force_login(grid_worker)
+
+    client.post(reverse("duty_patrol_log", args=[shift.pk]), {"note": "3栋单元门未关，已关好"})
+    client.force_login(person("other"))
+    other = client.post(reverse("duty_patrol_log", args=[shift.pk]), {"note": "x"})
+
+    assert other.status_code == 404
+    assert list(PatrolLog.objects.values_list("note", "compound_id")) == [
+        ("3栋单元门未关，已关好", f.region(ANKANG).pk)
+    ]
+
+
+def test_care_records_are_kept_by_the_roster_keepers_inside(lu_an, community_staff, grid_worker):
+    from frontline.duty.models import CareRecord
+
+    ankang = f.region(ANKANG)
+    client = Client()
+    client.force_login(community_staff)
+    client.post(
+        reverse("duty_care_add"),
+        {"region": ankang.pk, "person": grid_worker.pk, "kind": "cold", "note": "军大衣一件"},
+    )
+    refused = Client()
+    refused.force_login(grid_worker)
+    denied = refused.post(
+        reverse("duty_care_add"), {"region": ankang.pk, "person": grid_worker.pk, "kind": "meals"}
+    )
+
+    assert denied.status_code == 403
+    record = CareRecord.objects.get()
+    assert (record.person, record.kind, record.compound_id) == (grid_worker, "cold", ankang.pk)
+    assert "军大衣一件" in refused.get(reverse("duty_today")).content.decode()

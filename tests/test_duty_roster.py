@@ -218,3 +218,47 @@ def test_a_post_needs_a_place_of_community_level_or_below(lu_an):
         roster.post_create(region=f.region("裕安区/城南镇"), name="镇卡点", kind="checkpoint")
     with pytest.raises(DomainError):
         roster.post_create(region=f.region(ANKANG), name="x", kind="castle")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_at_once_write_one_of_two_overlapping_shifts(lu_an):
+    """The check and the insert run under the person's lock: of two overlapping shifts
+    submitted at the same moment from two connections, exactly one is written."""
+    import threading
+    import time
+
+    from django.db import OperationalError, connection
+
+    post, other = gate(), gate(name="北门卡点")
+    zhang = person("zhang_race")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def schedule(target):
+        try:
+            barrier.wait()
+            for _attempt in range(200):
+                try:
+                    roster.shift_create(post=target, person=zhang, start=at(4, 20), end=at(5, 8))
+                except OperationalError as exc:
+                    # The test database on SQLite is in memory with a shared cache, which
+                    # answers "table is locked" at once instead of waiting out the busy
+                    # timeout as the real database file does: wait here instead.
+                    assert "locked" in str(exc)
+                    time.sleep(0.01)
+                    continue
+                outcomes.append("written")
+                break
+        except ShiftOverlap:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=schedule, args=(p,)) for p in (post, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(outcomes) == ["refused", "written"]
+    assert Shift.objects.filter(person=zhang).count() == 1

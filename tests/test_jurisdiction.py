@@ -322,6 +322,21 @@ ROUTES = {
         "outsider",
         404,
     ),
+    "duty_patrol_log": (
+        "post",
+        lambda w: (reverse("duty_patrol_log", args=[_ankang_shift().pk]), {"note": "正常"}),
+        "outsider",
+        404,
+    ),
+    "duty_care_add": (
+        "post",
+        lambda w: (
+            reverse("duty_care_add"),
+            {"region": w["region"].pk, "person": w["outside_staff"].pk, "kind": "meals"},
+        ),
+        "outside_staff",
+        404,
+    ),
     "duty_roles": (
         "get",
         lambda w: reverse("duty_roles") + f"?region={w['region'].pk}",

@@ -25,7 +25,7 @@ from frontline.accounts.policy import Action, policy_for
 from frontline.core.errors import DomainError, NotFound
 from frontline.territory.models import Level, Region
 
-from .models import PatrolLog, Post, Shift
+from .models import CareRecord, PatrolLog, Post, Shift
 from .services import _choice, _name, _require, check_person_available
 
 # The longest window a gap query or a shift may cover: a shift is at most a day, the
@@ -269,3 +269,23 @@ def weekly_hours(people: list[Any], week_start: dt.date) -> dict[int, float]:
     ).values_list("person_id", "start", "end"):
         hours[person_id] += (min(e, end) - max(s, start)).total_seconds() / 3600
     return dict(hours)
+
+
+def care_record_add(
+    *, person: Any, kind: str, note: str = "", day: dt.date | None = None, actor: Any = None
+) -> CareRecord:
+    """Care for a worker (关心关爱): meals, lodging, protective gear, cold-weather supplies,
+    recorded at the worker's place by someone who keeps the roster there."""
+    check_person_available(actor, person)
+    _require(actor, Action.MANAGE_DUTY, person.region)
+    _choice(kind, CareRecord.Kind, _("kind"))
+    record = CareRecord(
+        person=person, kind=kind, note=(note or "").strip()[:200], day=day or timezone.localdate()
+    )
+    record.locate(person.region)
+    record.save()
+    return record
+
+
+def care_records_for(person: Any, since: dt.date) -> QuerySet[CareRecord]:
+    return CareRecord.objects.filter(person=person, day__gte=since).order_by("-day", "-id")

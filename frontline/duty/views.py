@@ -30,7 +30,7 @@ from frontline.territory.models import Level, Region
 from frontline.territory.queries import natural_sorted
 
 from . import reporting, roster, services
-from .models import Branch, Post, Report, RoleAssignment, Shift, TenRole
+from .models import Branch, CareRecord, Post, Report, RoleAssignment, Shift, TenRole
 from .reporting import REPORT_KINDS
 
 
@@ -218,6 +218,7 @@ def today(request):
             "week_hours": hours,
             "hours_limit": roster.weekly_hours_limit(),
             "hours_warning": hours > roster.weekly_hours_limit(),
+            "care": roster.care_records_for(request.user, local - dt.timedelta(days=7)),
         },
     )
 
@@ -291,6 +292,7 @@ def roles(request):
             "choices": TenRole.choices,
             "may_manage": may_manage,
             "people": people,
+            "care_kinds": CareRecord.Kind.choices,
         },
     )
 
@@ -388,3 +390,45 @@ def branch_qr(request, pk: int):
         "duty/branch_qr.html",
         {"branch": branch, "url": url, "svg": reporting.qr_svg(url)},
     )
+
+
+@login_required
+@require_POST
+def patrol_log(request, pk: int):
+    """The person on a patrol shift writes what the round found."""
+    try:
+        shift = roster.shift_for_person(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+    try:
+        roster.patrol_log(shift=shift, actor=request.user, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Patrol log saved."))
+    return redirect("duty_today")
+
+
+@login_required
+@require_POST
+def care_add(request):
+    """Care for a worker at a compound, recorded from the compound's roles page."""
+    region = _region(request)
+    _require(request, Action.MANAGE_DUTY, region)
+    person = User.objects.filter(pk=_int(request.POST.get("person"))).first()
+    try:
+        if person is None:
+            raise DomainError(_("Choose a person."))
+        roster.care_record_add(
+            person=person,
+            kind=request.POST.get("kind", ""),
+            note=request.POST.get("note", ""),
+            actor=request.user,
+        )
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Care recorded."))
+    return redirect(reverse("duty_roles") + f"?region={region.pk}")
