@@ -305,3 +305,20 @@ def test_care_records_are_kept_by_the_roster_keepers_inside(lu_an, community_sta
     record = CareRecord.objects.get()
     assert (record.person, record.kind, record.compound_id) == (grid_worker, "cold", ankang.pk)
     assert "军大衣一件" in refused.get(reverse("duty_today")).content.decode()
+
+
+def test_the_report_list_counts_its_queries(
+    link, branch, community_staff, django_assert_num_queries
+):
+    client = Client()
+    for i in range(8):
+        client.post(link, form(id_number=f.id_number(), name=f"报到人{i}"))
+    staff = Client()
+    staff.force_login(community_staff)
+    staff.get(reverse("duty_reports"))
+
+    # session, user, jurisdiction, reports with their branches and accounts.
+    with django_assert_num_queries(5, exact=False) as captured:
+        page = staff.get(reverse("duty_reports"))
+    assert page.content.decode().count("报到人") == 8
+    assert len(captured.captured_queries) <= 5
