@@ -204,3 +204,63 @@ def test_suggested_people_hold_the_role_and_the_free_come_first(lu_an, community
 
     assert [(c.person.username, c.on_duty) for c in found] == [("free", False), ("busy", True)]
     assert suggested_people(outsider, ankang, "delivery") == []
+
+
+@pytest.mark.parametrize(
+    ("role", "phone_shown"),
+    [("community_staff", "13905640001"), ("volunteer", "139****0001")],
+)
+def test_the_deployments_page_masks_cadres_like_residents(lu_an, role, phone_shown):
+    from django.test import Client
+    from django.urls import reverse
+
+    ankang = f.region(ANKANG)
+    number = f.id_number()
+    cadre = services.cadre_create(
+        org_unit=unit(), name="周正", id_number=number, rank="section", phone="13905640001"
+    )
+    services.deployment_create(cadre=cadre, region=ankang, role="duty", start=DAY)
+    viewer = person(f"v_{role}", ANKANG if role == "volunteer" else ankang.parent.path, role=role)
+    client = Client()
+    client.force_login(viewer)
+
+    page = client.get(reverse("duty_deployments") + f"?region={ankang.pk}").content.decode()
+
+    assert "周正" in page and phone_shown in page
+    assert number not in page and f"{number[:6]}********{number[-4:]}" in page
+    if role == "volunteer":
+        assert "13905640001" not in page
+
+
+def test_the_mobilisation_lists_count_their_queries(
+    lu_an, community_staff, django_assert_num_queries
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    ankang = f.region(ANKANG)
+    u = unit()
+    for i in range(10):
+        cadre = services.cadre_create(
+            org_unit=u, name=f"干部{i}", id_number=f.id_number(), rank="staff"
+        )
+        services.deployment_create(cadre=cadre, region=ankang, role="duty", start=DAY)
+        branch = services.branch_create(
+            region=ankang, name=f"支部{i}", kind="temporary", setting="compound", start=DAY
+        )
+        services.branch_add_member(
+            branch=branch, kind="cadre", name=f"书记{i}", joined=DAY, secretary=True
+        )
+    client = Client()
+    client.force_login(community_staff)
+    for name in ("duty_deployments", "duty_branches"):
+        url = reverse(name) + f"?region={ankang.pk}"
+        client.get(url)
+        # session, user, jurisdiction, region, the rows (+ count, pairings, chain).
+        with django_assert_num_queries(8, exact=False) as captured:
+            page = client.get(url)
+        assert (
+            page.status_code == 200
+            and page.content.decode().count("支部" if "branch" in name else "干部") >= 10
+        )
+        assert len(captured.captured_queries) <= 8, name

@@ -122,7 +122,8 @@ def test_confirmed_reporter_takes_a_role_and_a_night_shift_and_checks_in(
     report = Report.objects.get()
 
     page = staff.get(reverse("duty_reports"))
-    assert "黄志强" in page.content.decode() and WANG_LIKE_ID in page.content.decode()
+    assert "黄志强" in page.content.decode() and "341502********0013" in page.content.decode()
+    assert WANG_LIKE_ID not in page.content.decode()
     confirmed = staff.post(reverse("duty_report_confirm", args=[report.pk]))
     password = confirmed.context["password"]
 

@@ -362,6 +362,18 @@ ROUTES = {
         "outside_staff",
         404,
     ),
+    "duty_branches": (
+        "get",
+        lambda w: (_ankang_report(), reverse("duty_branches") + f"?region={w['region'].pk}")[1],
+        "outsider",
+        404,
+    ),
+    "duty_deployments": (
+        "get",
+        lambda w: reverse("duty_deployments") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
     "duty_branch_qr": (
         "get",
         lambda w: reverse("duty_branch_qr", args=[_ankang_report().branch_id]),

@@ -15,7 +15,9 @@ urlpatterns = [
     path("duty/reports/", views.report_list, name="duty_reports"),
     path("duty/reports/<int:pk>/confirm/", views.report_confirm, name="duty_report_confirm"),
     path("duty/reports/<int:pk>/reject/", views.report_reject, name="duty_report_reject"),
+    path("duty/branches/", views.branch_list, name="duty_branches"),
     path("duty/branches/<int:pk>/qr/", views.branch_qr, name="duty_branch_qr"),
+    path("duty/deployments/", views.deployment_list, name="duty_deployments"),
     # Public: the page behind a branch's QR code, signed so it names one branch only.
     path("report/<str:token>/", views.report, name="party_report"),
 ]

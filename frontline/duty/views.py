@@ -432,3 +432,62 @@ def care_add(request):
     else:
         messages.success(request, _("Care recorded."))
     return redirect(reverse("duty_roles") + f"?region={region.pk}")
+
+
+@login_required
+def deployment_list(request):
+    """Cadres deployed under a region, with their unit and rank; the chain and pairings.
+
+    Identifiers follow the policy like residents': masked ID numbers on the page, phones
+    in full only for the roles that see phones.
+    """
+    from django.core.paginator import Paginator
+
+    from .models import Deployment, Pairing
+
+    region = _region(request)
+    deployments = (
+        Deployment.objects.visible_to(request.user)
+        .within(region)
+        .select_related("cadre__org_unit", "region")
+        .order_by("region__path", "cadre__name", "id")
+    )
+    page = Paginator(deployments, 50).get_page(request.GET.get("page"))
+    pairings = (
+        Pairing.objects.visible_to(request.user)
+        .within(region)
+        .select_related("org_unit", "community")
+        .order_by("community__path", "org_unit__name")[:100]
+    )
+    return render(
+        request,
+        "duty/deployment_list.html",
+        {
+            "region": region,
+            "page": page,
+            "pairings": pairings,
+            "chain": services.responsibility_chain(region)
+            if region.level >= Level.TOWNSHIP
+            else [],
+        },
+    )
+
+
+@login_required
+def branch_list(request):
+    """Party branches under a region: kind, place, secretary, members, functional groups."""
+    from django.db.models import Count
+
+    region = _region(request)
+    branches = (
+        Branch.objects.visible_to(request.user)
+        .within(region)
+        .select_related("region", "secretary")
+        .annotate(member_count=Count("members", distinct=True))
+        .order_by("-kind", "region__path", "name")
+    )
+    return render(
+        request,
+        "duty/branch_list.html",
+        {"region": region, "branches": list(branches[:300])},
+    )
