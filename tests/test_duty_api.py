@@ -153,3 +153,20 @@ def test_stats_carry_mobilisation_rolled_up(staff, zhang, city_admin):
     assert city["pipeline"]["activists"] == 0
     assert ankang["posts_with_gaps_next_24h"] == 1 == city["posts_with_gaps_next_24h"]
     assert elsewhere["mobilisation"]["posts_with_gaps_next_24h"] == 0
+
+
+def test_list_shifts_in_a_window(staff, zhang, outsider):
+    post = gate()
+    _shift(staff, post, "zhang", "2026-04-04T20:00:00+08:00", "2026-04-05T08:00:00+08:00")
+    window = {"from": "2026-04-05T00:00:00+08:00", "to": "2026-04-06T00:00:00+08:00"}
+
+    mine = staff.get("/api/v1/shifts", {**window, "post": post.pk}).json()["results"]
+    later = staff.get(
+        "/api/v1/shifts", {"from": "2026-04-05T08:00:00+08:00", "to": "2026-04-06T00:00:00+08:00"}
+    ).json()["results"]
+
+    assert [(s["person"], s["start"]) for s in mine] == [("zhang", "2026-04-04T20:00:00+08:00")]
+    assert later == []
+    assert api(outsider).get("/api/v1/shifts", window).json()["results"] == []
+    assert api(outsider).get("/api/v1/shifts", {**window, "post": post.pk}).status_code == 404
+    assert staff.get("/api/v1/shifts").status_code == 400

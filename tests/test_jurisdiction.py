@@ -261,10 +261,10 @@ ROUTES = {
         "outsider",
         404,
     ),
-    "api:shift-create": (
+    "api:shift-list": (
         "post",
         lambda w: (
-            reverse("api:shift-create"),
+            reverse("api:shift-list"),
             {
                 "post": _ankang_shift().post_id,
                 "person": "outsider",

@@ -30,7 +30,7 @@ urlpatterns = [
     path("audit", AuditList.as_view(), name="audit-list"),
     path("posts", duty_api.PostList.as_view(), name="post-list"),
     path("posts/<int:pk>/gaps", duty_api.PostGaps.as_view(), name="post-gaps"),
-    path("shifts", duty_api.ShiftCreate.as_view(), name="shift-create"),
+    path("shifts", duty_api.ShiftList.as_view(), name="shift-list"),
     path("shifts/<int:pk>/check-in", duty_api.ShiftCheckIn.as_view(), name="shift-check-in"),
     path("shifts/<int:pk>/check-out", duty_api.ShiftCheckOut.as_view(), name="shift-check-out"),
     # The schema and its docs are public: they describe the API, not anybody's data.

@@ -125,6 +125,21 @@ class PostList(DutyApiView, ListAPIView):
 
 
 @extend_schema(
+    methods=["GET"],
+    summary=gettext_lazy("Shifts"),
+    description=gettext_lazy(
+        "The shifts in the caller's jurisdiction that overlap [from, to) (both ISO 8601 "
+        "with an offset; at most 31 days), of one post if `post` is given, in order."
+    ),
+    parameters=[
+        OpenApiParameter("post", int),
+        OpenApiParameter("from", OpenApiTypes.DATETIME, required=True),
+        OpenApiParameter("to", OpenApiTypes.DATETIME, required=True),
+    ],
+    responses={200: ShiftSerializer(many=True), **ERRORS, 400: ErrorSerializer},
+)
+@extend_schema(
+    methods=["POST"],
     summary=gettext_lazy("Put a person on a shift"),
     description=gettext_lazy(
         "`post` (an id), `person` (a username), `start` and `end` (ISO 8601 with an "
@@ -134,7 +149,20 @@ class PostList(DutyApiView, ListAPIView):
     request=ShiftCreateSerializer,
     responses={201: ShiftSerializer, 409: ErrorSerializer, **WRITE_ERRORS},
 )
-class ShiftCreate(DutyApiView):
+class ShiftList(DutyApiView, ListAPIView):
+    serializer_class = ShiftSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        start = parse_time(params.get("from", ""), "from")
+        end = parse_time(params.get("to", ""), "to")
+        roster.check_window(start, end)
+        shifts = Shift.objects.visible_to(self.request.user).filter(start__lt=end, end__gt=start)
+        if (post_id := self.int_param("post")) is not None:
+            post = access_by_id(Post.objects.all(), self.request.user, post_id)
+            shifts = shifts.filter(post=post)
+        return shifts.select_related("person").order_by("start", "id")
+
     def post(self, request: Request) -> Response:
         body = ShiftCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
