@@ -170,3 +170,38 @@ def test_list_shifts_in_a_window(staff, zhang, outsider):
     assert api(outsider).get("/api/v1/shifts", window).json()["results"] == []
     assert api(outsider).get("/api/v1/shifts", {**window, "post": post.pk}).status_code == 404
     assert staff.get("/api/v1/shifts").status_code == 400
+
+
+@pytest.mark.parametrize(("role", "full"), [("community_staff", True), ("volunteer", False)])
+def test_deployments_mask_cadres_like_residents(lu_an, request, role, full):
+    import datetime as dt
+
+    from frontline.duty import services
+
+    from . import factories as f
+
+    number = f.id_number()
+    cadre = services.cadre_create(
+        org_unit=services.unit_create(name="六安市财政局"),
+        name="周正",
+        id_number=number,
+        rank="section",
+        phone="13905640001",
+    )
+    services.deployment_create(
+        cadre=cadre, region=f.region(ANKANG), role="duty", start=dt.date(2026, 4, 1)
+    )
+    viewer = request.getfixturevalue(role)
+
+    rows = api(viewer).get("/api/v1/deployments", {"region": ANKANG}).json()["results"]
+
+    from frontline.audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(object_type="cadre", actor=viewer).count() == 1
+    shown = rows[0]["cadre"]
+    assert shown["name"] == "周正" and shown["rank"] == "section"
+    assert (shown["id_number"] == number) is full
+    assert (shown["phone"] == "13905640001") is full
+    if not full:
+        assert shown["id_number"] == f"{number[:6]}********{number[-4:]}"
+        assert shown["phone"] == "139****0001"

@@ -251,6 +251,12 @@ ROUTES = {
     "api:docs": ("get", lambda w: reverse("api:docs"), "anonymous", 200),
     "api:no-such-route": ("get", lambda w: "/api/v1/households/x", "outsider", 404),
     # The duty roster: a post and a shift at 安康小区's gate.
+    "api:deployment-list": (
+        "get",
+        lambda w: reverse("api:deployment-list") + "?region=" + ANKANG,
+        "outsider",
+        404,
+    ),
     "api:post-list": ("get", lambda w: reverse("api:post-list"), "outsider", "clean"),
     "api:post-gaps": (
         "get",

@@ -29,6 +29,7 @@ urlpatterns = [
     path("grids/<int:pk>", views.GridDetail.as_view(), name="grid-detail"),
     path("audit", AuditList.as_view(), name="audit-list"),
     path("posts", duty_api.PostList.as_view(), name="post-list"),
+    path("deployments", duty_api.DeploymentList.as_view(), name="deployment-list"),
     path("posts/<int:pk>/gaps", duty_api.PostGaps.as_view(), name="post-gaps"),
     path("shifts", duty_api.ShiftList.as_view(), name="shift-list"),
     path("shifts/<int:pk>/check-in", duty_api.ShiftCheckIn.as_view(), name="shift-check-in"),

@@ -21,12 +21,15 @@ from rest_framework.response import Response
 
 from frontline.accounts.models import User
 from frontline.accounts.policy import Action, policy_for
+from frontline.api.serializers import MaskedIdNumberField, MaskedPhoneField
 from frontline.api.views import ERRORS, REGION_PARAM, ApiView, ErrorSerializer, exception_handler
+from frontline.audit.models import AuditAction
+from frontline.audit.services import audit_record, client_ip
 from frontline.core.access import access_by_id
 from frontline.core.errors import NotFound
 
 from . import roster
-from .models import Post, Shift
+from .models import Deployment, Post, Shift
 from .roster import ShiftOverlap
 
 
@@ -225,3 +228,51 @@ class ShiftCheckIn(_ShiftAction):
 )
 class ShiftCheckOut(_ShiftAction):
     action_function = staticmethod(roster.shift_check_out)
+
+
+class CadreSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    unit = serializers.CharField(source="org_unit.name")
+    rank = serializers.CharField()
+    is_party_member = serializers.BooleanField()
+    id_number = MaskedIdNumberField()
+    phone = MaskedPhoneField()
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    cadre = CadreSerializer(read_only=True)
+    region = serializers.CharField(source="region.display_path", read_only=True)
+
+    class Meta:
+        model = Deployment
+        fields = ["id", "cadre", "region", "role", "task_force", "chain_level", "start", "end"]
+        read_only_fields = fields
+
+
+@extend_schema(
+    summary=gettext_lazy("Deployed cadres"),
+    description=gettext_lazy(
+        "Deployments (下沉) in the caller's jurisdiction, under `region` if given: the cadre "
+        "(ID number and phone masked as the caller's role requires), the place, the role "
+        "and the period."
+    ),
+    parameters=[REGION_PARAM],
+    responses={200: DeploymentSerializer(many=True), **ERRORS},
+)
+class DeploymentList(DutyApiView, ListAPIView):
+    serializer_class = DeploymentSerializer
+
+    def get_queryset(self):
+        deployments = Deployment.objects.visible_to(self.request.user)
+        if (region := self.requested_region()) is not None:
+            deployments = deployments.within(region)
+        # Cadres' identifiers are personal data like residents': one trace per list read.
+        audit_record(
+            actor=self.request.user,
+            action=AuditAction.SEARCH,
+            object_type="cadre",
+            region=region or policy_for(self.request.user).jurisdiction,
+            detail={"list": "deployments", "channel": "api"},
+            ip=client_ip(self.request),
+        )
+        return deployments.select_related("cadre__org_unit", "region").order_by("id")
