@@ -95,6 +95,10 @@ def test_a_bad_report_is_refused(link, field, value):
     assert not Report.objects.exists()
 
 
+def test_the_link_is_the_same_every_time(branch):
+    assert reporting.report_token(branch) == reporting.report_token(branch)
+
+
 def test_a_forged_or_closed_link_is_not_found(link, branch):
     other = signing.dumps(branch.pk, salt="something else")
     assert Client().get(reverse("party_report", args=[other])).status_code == 404
