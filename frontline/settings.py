@@ -65,6 +65,8 @@ ALLOWED_HOSTS = os.environ.get("FRONTLINE_ALLOWED_HOSTS", "127.0.0.1,localhost,t
 FRONTLINE_CITY = os.environ.get("FRONTLINE_CITY", "六安市")
 # Resident searches per account and minute (web and API together); 0 turns the limit off.
 FRONTLINE_SEARCH_PER_MINUTE = int(os.environ.get("FRONTLINE_SEARCH_PER_MINUTE", "60"))
+# Hours on duty per person and week past which the person's page asks for rest (轮休).
+FRONTLINE_DUTY_WEEKLY_HOURS = int(os.environ.get("FRONTLINE_DUTY_WEEKLY_HOURS", "60"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -86,6 +88,7 @@ INSTALLED_APPS = [
     "frontline.requests",
     "django_tasks",
     "django_tasks_db",
+    "frontline.duty",
     # Last, so that its checks and signals see every app above.
     "axes",
     "csp",

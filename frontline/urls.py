@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("frontline.people.urls")),
     path("", include("frontline.audit.urls")),
     path("", include("frontline.requests.urls")),
+    path("", include("frontline.duty.urls")),
     path("", include("frontline.core.urls")),
 ]

@@ -26,6 +26,7 @@ def test_root_lists_every_route_to_anybody(db):
         "audit",
         "visits",
         "requests",
+        "posts",
         "schema",
         "docs",
     }

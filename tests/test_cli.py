@@ -17,6 +17,7 @@ from django.utils import translation
 from frontline.accounts.models import ApiToken, User
 from frontline.accounts.services import token_hash
 from frontline.api.auth import BearerTokenAuthentication
+from frontline.duty.stats import mobilisation_stats
 from frontline.people.stats import census_stats
 from frontline.territory.services import city, region_by_path
 
@@ -117,7 +118,11 @@ def test_stats_json_is_exactly_census_stats(lu_an, path):
 
     out = run("stats", "--region", path, "--json")
     place = region_by_path(path)
-    assert json.loads(out) == {**census_stats(place), "requests": request_stats(place)}
+    assert json.loads(out) == {
+        **census_stats(place),
+        "requests": request_stats(place),
+        "mobilisation": mobilisation_stats(place),
+    }
 
 
 def test_stats_json_counts_the_fixture_city(lu_an):

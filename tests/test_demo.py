@@ -327,3 +327,81 @@ def test_most_elderly_alone_have_an_emergency_contact_and_the_gap_shows(city):
     assert nobody.exists()
     # ...and in the first grid point (1—5栋), the grid worker's own.
     assert nobody.filter(building__name__in=[f"{n}栋" for n in range(1, 6)]).exists()
+
+
+# --- mobilisation ----------------------------------------------------------------------
+
+
+def _mobilisation(path: str) -> dict:
+    return stats_json(path)["mobilisation"]
+
+
+def test_the_city_mobilisation_reproduces_the_seed(city):
+    figures = _mobilisation("")
+
+    assert figures["units_deployed"] == 127
+    assert figures["cadres_deployed"] >= 9200
+    assert figures["party_members_reported"] >= 3000
+    assert figures["others_reported"] >= 12700
+    assert figures["responsibility_zones"] == 196
+    assert figures["commando_teams"] >= 350
+    assert figures["party_posts"] >= 860
+    assert figures["pipeline"] == {
+        "applications": 543,
+        "activists": 3262,
+        "new_activists": 108,
+        "development_objects": 800,
+        "probationary_members": 2029,
+    }
+
+
+def test_yuan_has_53_temporary_branches_and_jinan_7500_grid_workers(city):
+    yuan, jinan = _mobilisation("裕安区"), _mobilisation("金安区")
+
+    assert yuan["temporary_branches"] == 53
+    assert yuan["temporary_branch_members"] >= 3000
+    assert yuan["functional_groups"] == 53 * 5
+    assert jinan["grid_workers"] >= 7500
+    assert jinan["temporary_branches"] == 0
+
+
+def test_the_first_wave_on_the_chain_has_44_and_53_senior_cadres(city):
+    from frontline.duty.models import Deployment
+
+    chain = Deployment.objects.exclude(chain_level="")
+    assert chain.count() == 238
+    assert chain.filter(cadre__rank="division").count() == 44
+    assert chain.filter(cadre__rank="deputy_division").count() == 53
+
+
+def test_ankangs_gate_shows_a_gap_at_four_tomorrow(city):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from frontline.duty.models import Post
+    from frontline.duty.roster import post_gaps
+
+    post = Post.objects.get(name="安康小区南门卡点")
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    start = timezone.make_aware(dt.datetime.combine(tomorrow, dt.time.min))
+
+    gaps = post_gaps(post, start, start + dt.timedelta(days=1))
+
+    assert [(timezone.localtime(g.start).hour, timezone.localtime(g.end).hour) for g in gaps] == [
+        (4, 5),
+        (20, 0),
+    ]
+
+
+def test_loading_the_mobilisation_again_changes_nothing(city):
+    from frontline.duty import models as m
+    from frontline.duty.demo import load_mobilisation
+
+    tables = [m.OrgUnit, m.Cadre, m.Deployment, m.Branch, m.BranchMember, m.Report, m.Shift]
+    before = [t.objects.count() for t in tables]
+    users = {u.username: u for u in User.objects.all()}
+
+    load_mobilisation(users)
+
+    assert [t.objects.count() for t in tables] == before

@@ -12,6 +12,7 @@ added to the URLconf without a line in ROUTES, so a new page cannot skip this te
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -379,6 +380,149 @@ ROUTES = {
     "api:schema": ("get", lambda w: reverse("api:schema"), "anonymous", 200),
     "api:docs": ("get", lambda w: reverse("api:docs"), "anonymous", 200),
     "api:no-such-route": ("get", lambda w: "/api/v1/households/x", "outsider", 404),
+    # The duty roster: a post and a shift at 安康小区's gate.
+    "api:deployment-list": (
+        "get",
+        lambda w: reverse("api:deployment-list") + "?region=" + ANKANG,
+        "outsider",
+        404,
+    ),
+    "api:post-list": ("get", lambda w: reverse("api:post-list"), "outsider", "clean"),
+    "api:post-gaps": (
+        "get",
+        lambda w: (
+            reverse("api:post-gaps", args=[_ankang_shift().post_id])
+            + "?from=2026-04-04T00:00:00%2B08:00&to=2026-04-05T00:00:00%2B08:00"
+        ),
+        "outsider",
+        404,
+    ),
+    "api:shift-list": (
+        "post",
+        lambda w: (
+            reverse("api:shift-list"),
+            {
+                "post": _ankang_shift().post_id,
+                "person": "outsider",
+                "start": "2026-04-06T08:00:00+08:00",
+                "end": "2026-04-06T09:00:00+08:00",
+            },
+        ),
+        "outside_staff",
+        404,
+    ),
+    "api:shift-check-in": (
+        "post",
+        lambda w: reverse("api:shift-check-in", args=[_ankang_shift().pk]),
+        "outsider",
+        404,
+    ),
+    "api:shift-check-out": (
+        "post",
+        lambda w: reverse("api:shift-check-out", args=[_ankang_shift().pk]),
+        "outsider",
+        404,
+    ),
+    # Duty pages: posts, the roster, the ten roles of 安康小区; one's own day.
+    "duty_posts": (
+        "get",
+        lambda w: reverse("duty_posts") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    "duty_roster": (
+        "get",
+        lambda w: reverse("duty_roster", args=[_ankang_shift().post_id]),
+        "outsider",
+        404,
+    ),
+    "duty_shift_add": (
+        "post",
+        lambda w: (
+            reverse("duty_shift_add", args=[_ankang_shift().post_id]),
+            {"person": w["outside_staff"].pk, "date": "2026-04-06", "start": "08:00", "hours": 2},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "duty_today": ("get", lambda w: reverse("duty_today"), "outsider", "clean"),
+    "duty_check_in": (
+        "post",
+        lambda w: reverse("duty_check_in", args=[_ankang_shift().pk]),
+        "outsider",
+        404,
+    ),
+    "duty_check_out": (
+        "post",
+        lambda w: reverse("duty_check_out", args=[_ankang_shift().pk]),
+        "outsider",
+        404,
+    ),
+    "duty_patrol_log": (
+        "post",
+        lambda w: (reverse("duty_patrol_log", args=[_ankang_shift().pk]), {"note": "正常"}),
+        "outsider",
+        404,
+    ),
+    "duty_care_add": (
+        "post",
+        lambda w: (
+            reverse("duty_care_add"),
+            {"region": w["region"].pk, "person": w["outside_staff"].pk, "kind": "meals"},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "duty_roles": (
+        "get",
+        lambda w: reverse("duty_roles") + f"?region={w['region'].pk}",
+        "outside_staff",
+        404,
+    ),
+    # Reports to 安康小区's branch: another community's staff may confirm, but not these.
+    "duty_reports": (
+        "get",
+        lambda w: (_ankang_report(), reverse("duty_reports"))[1],
+        "outside_staff",
+        "clean",
+    ),
+    "duty_report_confirm": (
+        "post",
+        lambda w: reverse("duty_report_confirm", args=[_ankang_report().pk]),
+        "outside_staff",
+        404,
+    ),
+    "duty_report_reject": (
+        "post",
+        lambda w: reverse("duty_report_reject", args=[_ankang_report().pk]),
+        "outside_staff",
+        404,
+    ),
+    "duty_branches": (
+        "get",
+        lambda w: (_ankang_report(), reverse("duty_branches") + f"?region={w['region'].pk}")[1],
+        "outsider",
+        404,
+    ),
+    "duty_deployments": (
+        "get",
+        lambda w: reverse("duty_deployments") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    "duty_branch_qr": (
+        "get",
+        lambda w: reverse("duty_branch_qr", args=[_ankang_report().branch_id]),
+        "outside_staff",
+        404,
+    ),
+    # Public by design: the page behind the branch's QR code at the gate names the branch.
+    "party_report": (
+        "get",
+        lambda w: reverse("party_report", args=[_report_token()]),
+        "anonymous",
+        200,
+    ),
     # One's own account: the pages show only the signed-in person's things.
     "password_change": ("get", lambda w: reverse("password_change"), "outsider", "clean"),
     "token_list": ("get", lambda w: reverse("token_list"), "outsider", "clean"),
@@ -400,6 +544,56 @@ def _group_order(world):
     return group_order_create(actor=staff, region=world["region"], supplier=supplier)
 
 
+def _ankang_shift():
+    """A shift of 陡步河社区's staff at 安康小区's gate (made once per test)."""
+    from frontline.duty.models import Shift
+    from frontline.duty.roster import post_create, shift_create
+
+    shift = Shift.objects.filter(post__name="安康小区南门卡点").first()
+    if shift is None:
+        post = post_create(
+            region=Region.objects.get(path=ANKANG), name="安康小区南门卡点", kind="checkpoint"
+        )
+        shift = shift_create(
+            post=post,
+            person=User.objects.get(username="community_staff"),
+            start=dt.datetime(2026, 4, 4, 20, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            end=dt.datetime(2026, 4, 5, 8, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        )
+    return shift
+
+
+def _ankang_report():
+    """A report by 赵建国 to 安康小区's temporary branch (made once per test)."""
+    from frontline.duty.models import Branch, Report
+    from frontline.duty.reporting import report_submit
+    from frontline.duty.services import branch_create
+
+    report = Report.objects.filter(name="赵建国").first()
+    if report is None:
+        branch = Branch.objects.filter(name="安康小区临时党支部").first() or branch_create(
+            region=Region.objects.get(path=ANKANG),
+            name="安康小区临时党支部",
+            kind="temporary",
+            setting="compound",
+            start=dt.date(2026, 4, 1),
+        )
+        report = report_submit(
+            branch=branch,
+            kind="party_member",
+            name="赵建国",
+            id_number=f.id_number(),
+            phone="13912345678",
+        )
+    return report
+
+
+def _report_token():
+    from frontline.duty.reporting import report_token
+
+    return report_token(_ankang_report().branch)
+
+
 def _insiders_token():
     token, _key = token_issue(user=User.objects.get(username="community_staff"))
     return token
@@ -411,6 +605,7 @@ PUBLIC = {
     "login",
     "resident_page",
     "resident_close",
+    "party_report",
     "set_language",
     "favicon",
     "api:root",

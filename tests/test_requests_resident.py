@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -67,7 +68,9 @@ def test_revoked_and_forged_links_are_refused_clearly(grid_worker, lu_an):
     assert Client().get(forged).status_code == 403
 
     link_revoke(actor=grid_worker, household=household)
-    refused = Client().get(old)
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    refused = english.get(old)
     assert refused.status_code == 403 and "revoked" in refused.content.decode()
 
     renewed = link_issue(actor=grid_worker, household=household)

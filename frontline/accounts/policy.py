@@ -64,6 +64,12 @@ class Action(StrEnum):
     DISPATCH_REQUEST = "dispatch_request"
     CLOSE_REQUEST = "close_request"
     WORK_REQUEST = "work_request"
+    # Mobilisation (frontline.duty): units, cadres, deployments, branches, the cadre import.
+    MANAGE_MOBILISATION = "manage_mobilisation"
+    # Posts, shifts and the ten roles at places inside.
+    MANAGE_DUTY = "manage_duty"
+    # Confirm or reject party members who reported to a branch inside.
+    CONFIRM_REPORT = "confirm_report"
 
 
 A = Action
@@ -79,6 +85,8 @@ _CENSUS = {A.IMPORT_CENSUS, A.EXPORT_CENSUS, A.TRANSFER}
 # Who registers, dispatches and closes requests: staff and the grid. Everybody who serves
 # residents may be an assignee.
 _REQUESTS = {A.CREATE_REQUEST, A.DISPATCH_REQUEST, A.CLOSE_REQUEST, A.WORK_REQUEST}
+# Staff run mobilisation and confirm reports; a grid chief also keeps the roster.
+_MOBILISE = {A.MANAGE_MOBILISATION, A.MANAGE_DUTY, A.CONFIRM_REPORT}
 
 # Personal-information protection, minimum necessary (PIPL Art. 6, GB/T 35273 §5.2).
 # Staff who run the census and verify identities see ID numbers (and so birth dates) in
@@ -88,12 +96,14 @@ _REQUESTS = {A.CREATE_REQUEST, A.DISPATCH_REQUEST, A.CLOSE_REQUEST, A.WORK_REQUE
 # the table: everyone who serves residents needs them, so every role that may VIEW sees
 # them.
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
-    Role.CITY_ADMIN: frozenset(_STAFF | _CENSUS | _REQUESTS | {A.MANAGE_ACCOUNTS, A.READ_AUDIT}),
-    Role.DISTRICT_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS),
-    Role.TOWNSHIP_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS),
-    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS),
+    Role.CITY_ADMIN: frozenset(
+        _STAFF | _CENSUS | _REQUESTS | _MOBILISE | {A.MANAGE_ACCOUNTS, A.READ_AUDIT}
+    ),
+    Role.DISTRICT_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE),
+    Role.TOWNSHIP_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE),
+    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE),
     Role.GRID_CHIEF: frozenset(
-        {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES} | _REQUESTS
+        {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES, A.MANAGE_DUTY} | _REQUESTS
     ),
     Role.GRID_WORKER: frozenset(
         {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES} | _REQUESTS
@@ -122,6 +132,9 @@ _REFUSALS = {
     A.DISPATCH_REQUEST: gettext_noop("Your role may not dispatch or cancel requests."),
     A.CLOSE_REQUEST: gettext_noop("Your role may not close requests."),
     A.WORK_REQUEST: gettext_noop("Your role may not take requests."),
+    A.MANAGE_MOBILISATION: gettext_noop("Your role may not manage units, cadres and branches."),
+    A.MANAGE_DUTY: gettext_noop("Your role may not manage posts, shifts and roles."),
+    A.CONFIRM_REPORT: gettext_noop("Your role may not confirm party member reports."),
 }
 
 
@@ -389,6 +402,18 @@ class Policy:
     @property
     def may_close_request(self) -> bool:
         return A.CLOSE_REQUEST in self.actions
+
+    @property
+    def may_manage_duty(self) -> bool:
+        return A.MANAGE_DUTY in self.actions
+
+    @property
+    def may_manage_mobilisation(self) -> bool:
+        return A.MANAGE_MOBILISATION in self.actions
+
+    @property
+    def may_confirm_reports(self) -> bool:
+        return A.CONFIRM_REPORT in self.actions
 
 
 def policy_for(user: Any) -> Policy:

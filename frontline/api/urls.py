@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from frontline.audit.api import AuditList
+from frontline.duty import api as duty_api
 from frontline.requests import api as requests_api
 
 from . import views
@@ -38,6 +39,12 @@ urlpatterns = [
         )
         for step in ("dispatch", "deliver", "report", "close", "cancel", "return")
     ],
+    path("posts", duty_api.PostList.as_view(), name="post-list"),
+    path("deployments", duty_api.DeploymentList.as_view(), name="deployment-list"),
+    path("posts/<int:pk>/gaps", duty_api.PostGaps.as_view(), name="post-gaps"),
+    path("shifts", duty_api.ShiftList.as_view(), name="shift-list"),
+    path("shifts/<int:pk>/check-in", duty_api.ShiftCheckIn.as_view(), name="shift-check-in"),
+    path("shifts/<int:pk>/check-out", duty_api.ShiftCheckOut.as_view(), name="shift-check-out"),
     # The schema and its docs are public: they describe the API, not anybody's data.
     # No authentication either, so a stale token in a browser cannot lock the docs out.
     path(

@@ -35,6 +35,7 @@ from frontline.core.errors import DomainError
 from frontline.core.errors import NotFound as DomainNotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.core.ratelimit import RateLimited
+from frontline.duty.stats import mobilisation_stats
 from frontline.people.labels import CARE_GROUP_BY_LABEL
 from frontline.people.models import CARE_GROUP_LABELS, Household, Resident, Visit
 from frontline.people.queries import (
@@ -111,6 +112,7 @@ class ApiRoot(APIView):
             "audit": "api:audit-list",
             "visits": "api:visit-list",
             "requests": "api:request-list",
+            "posts": "api:post-list",
             "schema": "api:schema",
             "docs": "api:docs",
         }
@@ -225,6 +227,9 @@ class StatsView(ApiView):
                             "mean_satisfaction": serializers.FloatField(allow_null=True),
                         },
                     ),
+                    # Units, cadres, reports, branches, posts, gaps, the pipeline: see
+                    # `frontline stats`; nested counts by rank and by pipeline stage.
+                    "mobilisation": serializers.DictField(),
                 },
             ),
             **ERRORS,
@@ -232,7 +237,13 @@ class StatsView(ApiView):
     )
     def get(self, request: Request) -> Response:
         region = self.requested_region() or self.jurisdiction()
-        return Response({**census_stats(region), "requests": request_stats(region)})
+        return Response(
+            {
+                **census_stats(region),
+                "requests": request_stats(region),
+                "mobilisation": mobilisation_stats(region),
+            }
+        )
 
 
 @extend_schema(

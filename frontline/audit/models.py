@@ -38,6 +38,8 @@ class AuditAction(models.TextChoices):
     REQUEST_CREATE = "request_create", _("Registered a request")
     REQUEST_STEP = "request_step", _("Moved a request a step")
     VIEW_REQUEST = "view_request", _("Viewed a request")
+    IMPORT_CADRES = "import_cadres", _("Imported a cadre roster")
+    REPORT_DECISION = "report_decision", _("Confirmed or rejected a party member report")
 
 
 class AuditQuerySet(models.QuerySet):

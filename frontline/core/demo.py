@@ -762,6 +762,9 @@ def load_demo(*, progress: Callable[[str], None] | None = None) -> DemoResult:
         users = _ensure_accounts(result)
         _ensure_grids(result, users)
         _ensure_emergency_contacts()
+        from frontline.duty.demo import load_mobilisation
+
+        load_mobilisation(users, say)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from frontline.core.errors import DomainError
+from frontline.duty.stats import mobilisation_labels, mobilisation_stats
 from frontline.people.models import Visit
 from frontline.people.stats import census_stats
 from frontline.requests.models import Status as RequestStatus
@@ -33,7 +34,11 @@ class Command(BaseCommand):
             place = region_by_path(region)
         except DomainError as exc:
             raise CommandError(str(exc)) from exc
-        stats = {**census_stats(place), "requests": request_stats(place)}
+        stats = {
+            **census_stats(place),
+            "requests": request_stats(place),
+            "mobilisation": mobilisation_stats(place),
+        }
         if json:
             self.stdout.write(_dumps(stats))
             return
@@ -65,6 +70,7 @@ class Command(BaseCommand):
             (_("Median minutes from received to closed"), figures["median_minutes_to_close"]),
             (_("Mean satisfaction"), figures["mean_satisfaction"]),
         ]
+        labels += mobilisation_labels(stats["mobilisation"])
         width = max(_width(str(label)) for label, _n in labels)
         self.stdout.write(place.display_path)
         for label, n in labels:
