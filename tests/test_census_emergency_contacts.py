@@ -123,3 +123,18 @@ def test_a_changed_contact_alone_is_an_update_in_the_preview_and_the_import(db):
     assert (preview.residents_updated, preview.residents_unchanged) == (1, 2)
     assert (result.residents_updated, result.residents_unchanged) == (1, 2)
     assert Resident.objects.get(name="王秀英").emergency_phone == "13912340001"
+
+
+def test_an_export_previews_as_nothing_to_change_and_nothing_normalised(db, tmp_path):
+    from frontline.territory.services import city
+
+    rows = [[*r, "", ""] for r in good_rows()]
+    rows[1][-2:] = ["廖小梅（女儿）", "13912340000"]
+    assert _import(csv_bytes(rows, header=[*CENSUS_COLUMNS, *EMERGENCY])).ok
+    target = tmp_path / "out.csv"
+    export_census(region=city(), target=target, fmt="csv")
+
+    preview = import_census(target, dry_run=True)
+
+    assert preview.ok and preview.residents_unchanged == 3
+    assert preview.changes == [] and preview.notes == [] and preview.warnings == []

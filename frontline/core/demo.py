@@ -644,9 +644,13 @@ def demo_households() -> list[DemoHousehold]:
 
 def census_rows(households: list[DemoHousehold] | None = None) -> Iterator[dict[str, str]]:
     """One census-sheet row per resident, keyed by the sheet's Chinese header."""
-    for h in households if households is not None else demo_households():
+    if households is None:
+        households = demo_households()
+    contacts = _emergency_contacts(households)
+    for h in households:
         district, township, community, compound = h.path
         for p in h.members:
+            contact_name, relation, contact_phone = contacts.get(p.id_number, ("", "", ""))
             yield {
                 "区县": district,
                 "乡镇街道": township,
@@ -664,16 +668,18 @@ def census_rows(households: list[DemoHousehold] | None = None) -> Iterator[dict[
                 "会网购": p.online,
                 "重点人群": CARE_SEPARATOR.join(p.care),
                 "在外": YES if p.away else NO,
+                "紧急联系人": f"{contact_name}（{relation}）" if relation else contact_name,
+                "紧急联系电话": contact_phone,
             }
 
 
 def write_census_csv(path: Path, rows: Iterator[dict[str, str]] | None = None) -> int:
     """The demo census as a UTF-8 CSV sheet; returns the number of residents."""
-    from frontline.people.census import CENSUS_COLUMNS
+    from frontline.people.labels import CENSUS_COLUMNS, EMERGENCY_COLUMNS
 
     n = 0
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(CENSUS_COLUMNS))
+        writer = csv.DictWriter(fh, fieldnames=[*CENSUS_COLUMNS, *EMERGENCY_COLUMNS])
         writer.writeheader()
         for row in rows if rows is not None else census_rows():
             writer.writerow(row)
@@ -761,7 +767,6 @@ def load_demo(*, progress: Callable[[str], None] | None = None) -> DemoResult:
     with transaction.atomic():
         users = _ensure_accounts(result)
         _ensure_grids(result, users)
-        _ensure_emergency_contacts()
         from frontline.duty.demo import load_mobilisation
 
         load_mobilisation(users, say)
@@ -772,38 +777,36 @@ def load_demo(*, progress: Callable[[str], None] | None = None) -> DemoResult:
 _RELATIONS = ("女儿", "儿子", "邻居", "女儿", "侄子", "邻居")
 
 
-def _ensure_emergency_contacts() -> None:
-    """Most elderly people living alone get a child or a neighbour to call; the second of
-    every four of a compound (in building and room order) does not, so that the gap shows
-    on the "nobody to call" worklist, in 安康小区's first grid point too.
+def _emergency_contacts(households: list[DemoHousehold]) -> dict[str, tuple[str, str, str]]:
+    """ID number → (name, relation, phone): the emergency contacts the census sheet gives.
 
-    Deterministic (seeded by the resident's ID number) and idempotent: a contact already
-    set is left as it is.
+    Most elderly people living alone get a child or a neighbour to call; the second of
+    every four of a compound (in building and room order) does not, so that the gap shows
+    on the "nobody to call" worklist, in 安康小区's first grid point too. Deterministic
+    (seeded by the resident's ID number).
     """
-    from frontline.people.contacts import resident_set_emergency_contact
-    from frontline.people.models import Resident
+    from frontline.people.labels import CARE_GROUP_LABELS
     from frontline.territory.queries import natural_key
 
+    alone_label = CARE_GROUP_LABELS["elderly_alone"]
     alone = sorted(
-        Resident.objects.filter(care_groups__group="elderly_alone").select_related(
-            "household", "building"
+        (
+            (h.path, natural_key(h.building), natural_key(h.unit), natural_key(h.room), p)
+            for h in households
+            for p in h.members
+            if alone_label in p.care
         ),
-        key=lambda r: (
-            r.compound_id or 0,
-            natural_key(r.building.name if r.building else ""),
-            natural_key(r.household.unit),
-            natural_key(r.household.room),
-            r.id_number,
-        ),
+        key=lambda item: (item[0], item[1], item[2], item[3], item[4].id_number),
     )
-    position: dict[int | None, int] = {}
-    for resident in alone:
-        i = position[resident.compound_id] = position.get(resident.compound_id, -1) + 1
-        if i % 4 == 1 or resident.emergency_name:
+    contacts: dict[str, tuple[str, str, str]] = {}
+    position: dict[tuple[str, ...], int] = {}
+    for compound, _building, _unit, _room, person in alone:
+        i = position[compound] = position.get(compound, -1) + 1
+        if i % 4 == 1:
             continue
-        gen = _Generator(seed=f"{SEED}:contact:{resident.id_number}")
+        gen = _Generator(seed=f"{SEED}:contact:{person.id_number}")
         relation = _RELATIONS[gen.rng.randrange(len(_RELATIONS))]
-        surname = resident.name[0] if relation in ("女儿", "儿子", "侄子") else gen.surname()
+        surname = person.name[0] if relation in ("女儿", "儿子", "侄子") else gen.surname()
         sex = (
             FEMALE
             if relation == "女儿"
@@ -812,9 +815,8 @@ def _ensure_emergency_contacts() -> None:
             else gen.rng.choice((MALE, FEMALE))
         )
         name = surname + gen.given_name(sex, gen.rng.randint(35, 60))
-        resident_set_emergency_contact(
-            resident=resident, name=name, relation=relation, phone=gen.phone()
-        )
+        contacts[person.id_number] = (name, relation, gen.phone())
+    return contacts
 
 
 def _ensure_accounts(result: DemoResult) -> dict:

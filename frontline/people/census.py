@@ -949,6 +949,7 @@ class _Row(NamedTuple):
     relation: str | None = None  # 与户主关系; None when the sheet has no such column
 
 
+_BRACKETS = str.maketrans("（）", "()")
 _NAME_SPACES = re.compile(r"(?<=[\u3400-\u9fff·])\s+(?=[\u3400-\u9fff·])")
 _PHONE_SEPARATORS = re.compile(r"[\s\-]")
 
@@ -1026,7 +1027,9 @@ def _validate(
         for name, value in values.items():
             if not value.isascii() and not unicodedata.is_normalized("NFKC", value):
                 values[name] = unicodedata.normalize("NFKC", value).strip()
-                note(name, Note.FULL_WIDTH)
+                # The export's own brackets (廖小梅（女儿）) are no clerk's typing to report.
+                if name != "紧急联系人" or values[name] != value.translate(_BRACKETS):
+                    note(name, Note.FULL_WIDTH)
         joined = "".join(values.values())
     suspect = _CONTROL.search(joined) is not None or len(joined) > limits.cell_chars
     for name, value in values.items() if suspect else ():
