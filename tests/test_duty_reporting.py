@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from frontline.accounts.models import User
 from frontline.audit.models import AuditEvent
@@ -172,7 +173,7 @@ def test_a_report_is_decided_once_and_only_inside(link, branch, community_staff,
     with pytest.raises(NotFound):
         reporting.report_reject(report=report, actor=elsewhere)
     reporting.report_reject(report=report, actor=community_staff)
-    with pytest.raises(DomainError, match="decided already"):
+    with translation.override("en"), pytest.raises(DomainError, match="decided already"):
         reporting.report_confirm(report=report, actor=community_staff)
     assert not User.objects.filter(username="13955551234").exists()
 
