@@ -306,6 +306,43 @@ def test_a_header_below_row_10_is_not_found(db):
     sheet = [*([["说明"]] * 10), CENSUS_COLUMNS, *clean_rows()]
     result = _import(_xlsx({"普查": sheet}), "deep.xlsx")
     assert not result.ok
+    # One clear error, not sixteen "missing column" ones (found by a clerk's walk).
+    assert [str(e) for e in result.errors] == [
+        "file: 5 rows hold ID numbers but no census header was found in the first 10 rows; "
+        "move the header row (区县, 乡镇街道, …) up"
+    ]
+
+
+def test_a_building_sheet_whose_header_is_too_low_is_refused_not_skipped(db):
+    """Found by a clerk's walk: the sheet was skipped with one warning line among many,
+    and its residents went missing from an import that succeeded."""
+    rows = clean_rows()
+    data = _xlsx(
+        {
+            "1栋": [CENSUS_COLUMNS, *rows[:3]],
+            "2栋": [*([["说明"]] * 10), CENSUS_COLUMNS, *rows[3:]],
+        }
+    )
+    result = _import(data, "low.xlsx")
+    assert [str(e) for e in result.errors] == [
+        "sheet 2栋, file: 2 rows hold ID numbers but no census header was found in the first "
+        "10 rows; move the header row (区县, 乡镇街道, …) up"
+    ]
+    assert not Resident.objects.exists()
+
+
+def test_a_blank_row_inside_a_merged_span_is_skipped(db):
+    """Found by a clerk's walk: a blank row under a merged building cell was read as a
+    resident with no name."""
+    rows = [list(r) for r in clean_rows()]
+    for r in rows[1:3]:
+        for column in ("区县", "乡镇街道", "村社区", "小区", "楼栋"):
+            r[_at(column)] = None
+    rows.insert(2, [None] * 16)
+    # 1栋 merged over rows 2-5, a blank row at row 4 inside it.
+    merges = [f"{letter}2:{letter}5" for letter in "ABCDE"]
+    result = _import(_xlsx({"普查": [CENSUS_COLUMNS, *rows]}, {"普查": merges}), "gap.xlsx")
+    _assert_twin(result)
 
 
 def test_errors_name_the_sheet_in_a_workbook_of_several(db):

@@ -1978,6 +1978,26 @@ def _check(
         result.sheet = sheet.name if several else None
         header, title_rows, rows, first_row = _find_header(sheet.rows)
         if header is None:
+            holding = _rows_with_ids(rows)
+            if holding:
+                # Residents below a header that is not where it is looked for: refused, not
+                # skipped, or a whole building would silently go missing from the census.
+                result.sheet = sheet.name if several else None
+                result.add_error(
+                    _file_error(
+                        ngettext(
+                            "%(n)d row holds ID numbers but no census header was found in "
+                            "the first 10 rows; move the header row (区县, 乡镇街道, …) up",
+                            "%(n)d rows hold ID numbers but no census header was found in "
+                            "the first 10 rows; move the header row (区县, 乡镇街道, …) up",
+                            holding,
+                        )
+                        % {"n": holding}
+                    )
+                )
+                result.sheet = None
+                recognised += 1
+                continue
             if first is None:
                 first = (sheet, first_row)
             if several:
@@ -2045,6 +2065,15 @@ def _check(
 
 _HEADER_ROWS = 10
 _HEADER_MIN_SCORE = 3
+_ID_LIKE = re.compile(r"^\s*\d{17}[\dXx]\s*$")
+
+
+def _rows_with_ids(rows: Iterator[tuple[int, Sequence[Any]]]) -> int:
+    """How many of the rows hold something shaped like an ID number (a sheet of residents
+    whose header could not be found must not be skipped quietly)."""
+    return sum(1 for _n, cells in rows if any(type(c) is str and _ID_LIKE.match(c) for c in cells))
+
+
 _TOTAL = re.compile(r"^(合计|总计|小计|總計|合計)")
 
 
@@ -2080,6 +2109,11 @@ class _MergeFill:
 
     def apply(self, number: int, cells: Sequence[Any]) -> Sequence[Any]:
         self.open = [entry for entry in self.open if entry[1] >= number]
+        if _blank(cells):
+            # A blank row inside a merged span is still a blank row: nobody is on it, and
+            # filling its place columns would make it a resident with no name.
+            self.starts.pop(number, None)
+            return cells
         filled: list[Any] | None = None
         for index, _last, value in self.open:
             if index >= len(cells) or cells[index] in (None, ""):
@@ -2125,7 +2159,8 @@ def _find_header(
         if score > best_score:
             best, best_score = index, score
     if best < 0:
-        return None, 0, iter(()), first
+        # The rows below stay readable: the caller looks for residents there.
+        return None, 0, itertools.chain(buffered, rows), first
     title_rows = sum(1 for _n, cells in buffered[:best] if not _blank(cells))
     rest = itertools.chain(buffered[best + 1 :], rows)
     return buffered[best], title_rows, rest, first
