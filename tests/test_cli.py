@@ -229,6 +229,8 @@ def test_console_script_exits_non_zero_with_the_message(tmp_path: Path):
         "serve",
         "audit",
         "purge-uploads",
+        "import-cadres",
+        "worker",
     ],
 )
 def test_every_project_command_prints_its_help(command, capsys):

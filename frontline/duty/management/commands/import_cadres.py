@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from frontline.accounts.models import User
 from frontline.core.errors import DomainError
@@ -12,10 +12,13 @@ from frontline.duty.cadre_import import import_cadres
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Import a unit's cadre roster (.xlsx or .csv; 单位, 姓名, 性别, 身份证号, 联系电话, "
-        "职级, 党员); all or nothing, re-import updates by 身份证号."
-    )
+    # A property, not gettext_lazy: argparse's help formatter needs a real str.
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        return _(
+            "Import a unit's cadre roster (.xlsx or .csv; 单位, 姓名, 性别, 身份证号, 联系电话, "
+            "职级, 党员); all or nothing, re-import updates by 身份证号."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
