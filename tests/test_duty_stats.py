@@ -127,3 +127,15 @@ def test_a_deployment_that_ended_is_not_counted(mobilised):
     )
 
     assert mobilisation_stats(ankang, now=at(4, 22))["cadres_deployed"] == 2
+
+
+def test_someone_who_checked_out_early_is_not_on_duty_now(mobilised):
+    """Found by a newcomer's walk: a person signed off their shift still counted."""
+    from frontline.duty.models import Shift
+
+    ankang, _lijing = mobilised
+    shift = Shift.objects.get(post__name="南门")
+    roster.shift_check_in(shift=shift, actor=shift.person, at=at(4, 20))
+    roster.shift_check_out(shift=shift, actor=shift.person, at=at(4, 21))
+
+    assert mobilisation_stats(ankang, now=at(4, 22))["on_duty_now"] == 0

@@ -74,8 +74,9 @@ def mobilisation_stats(region: Region, now: dt.datetime | None = None) -> dict:
         "commando_teams": CommandoTeam.objects.within(region).count(),
         "party_posts": PartyPost.objects.within(region).count(),
         "grid_workers": grid_workers,
+        # On a shift now and not signed off it (someone who checked out early has gone).
         "on_duty_now": Shift.objects.within(region)
-        .filter(start__lte=now, end__gt=now)
+        .filter(start__lte=now, end__gt=now, checked_out_at__isnull=True)
         .values("person")
         .distinct()
         .count(),
