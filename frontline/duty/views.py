@@ -11,6 +11,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -339,11 +340,14 @@ def report_list(request):
     state = request.GET.get("state", Report.State.PENDING)
     if state not in Report.State.values:
         state = Report.State.PENDING
-    reports = list(reporting.reports_for(request.user, state)[:200])
+    # Paged, with the whole count: a community's confirmed reports run to thousands.
+    page = Paginator(reporting.reports_for(request.user, state), 100).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "duty/report_list.html",
-        {"reports": reports, "state": state, "states": Report.State.choices},
+        {"reports": page.object_list, "page": page, "state": state, "states": Report.State.choices},
     )
 
 
