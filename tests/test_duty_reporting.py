@@ -328,3 +328,22 @@ def test_the_report_list_counts_its_queries(
         page = staff.get(reverse("duty_reports"))
     assert page.content.decode().count("报到人") == 8
     assert len(captured.captured_queries) <= 5
+
+
+def test_the_report_list_pages_and_counts_them_all(link, branch, community_staff, monkeypatch):
+    """Found by a newcomer's walk: the list stopped at 200 with no word of the rest."""
+    from frontline.duty import views
+
+    monkeypatch.setattr(views, "REPORTS_PAGE_SIZE", 3)
+    client = Client()
+    for i in range(5):
+        client.post(link, form(id_number=f.id_number(), name=f"报到人{i}"))
+    staff = Client()
+    staff.force_login(community_staff)
+
+    first = staff.get(reverse("duty_reports")).content.decode()
+    second = staff.get(reverse("duty_reports") + "?page=2").content.decode()
+
+    assert first.count("报到人") == 3 and second.count("报到人") == 2
+    assert '<small class="tag">5</small>' in first
+    assert "page=2" in first

@@ -333,6 +333,9 @@ def report(request, token: str):
     )
 
 
+REPORTS_PAGE_SIZE = 100
+
+
 @login_required
 def report_list(request):
     """Reports to the branches inside; waiting ones first."""
@@ -341,7 +344,7 @@ def report_list(request):
     if state not in Report.State.values:
         state = Report.State.PENDING
     # Paged, with the whole count: a community's confirmed reports run to thousands.
-    page = Paginator(reporting.reports_for(request.user, state), 100).get_page(
+    page = Paginator(reporting.reports_for(request.user, state), REPORTS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
