@@ -74,9 +74,10 @@ def test_call_buttons_are_big_enough_and_look_like_buttons(browser_page, grid_wo
     assert call.get_attribute("href") == "tel:13912345678"
     background = call.evaluate("el => getComputedStyle(el).backgroundColor")
     assert background not in ("rgba(0, 0, 0, 0)", "transparent")
-    # Every link and button in the page's content is a comfortable target.
+    # Every link and button in the page's content and header is a comfortable target
+    # (a walk found the header's password, tokens and sign-out links at 23-32 px).
     small = page.evaluate(
-        """() => [...document.querySelectorAll('main a, main button, nav.nav a')]
+        """() => [...document.querySelectorAll('main a, main button, nav.nav a, header a, header button')]
             .filter(el => el.offsetParent !== null)
             .map(el => { const r = el.getBoundingClientRect(); return [el.textContent.trim(), r.width, r.height]; })
             .filter(([_, w, h]) => w < 44 || h < 44)"""
