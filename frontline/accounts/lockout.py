@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 
+from frontline.core.ratelimit import count_one
+
 
 def _key(ip: str) -> str:
     return f"signin-failures:{ip}"
@@ -21,14 +23,7 @@ def address_failure(ip: str | None) -> int:
     """Count one failed sign-in from `ip`; the count within the cool-off."""
     if not ip:
         return 0
-    timeout = int(settings.AXES_COOLOFF_TIME.total_seconds())
-    if cache.add(_key(ip), 1, timeout=timeout):
-        return 1
-    try:
-        return cache.incr(_key(ip))
-    except ValueError:
-        cache.add(_key(ip), 1, timeout=timeout)
-        return 1
+    return count_one(_key(ip), timeout=int(settings.AXES_COOLOFF_TIME.total_seconds()))
 
 
 def address_locked(ip: str | None) -> bool:

@@ -22,23 +22,26 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+def count_one(name: str, *, timeout: int) -> int:
+    """Add one to the counter `name` (created at 1, living `timeout` seconds); its count."""
+    # add() is atomic in every cache backend: the first use creates the counter, incr()
+    # then counts without a read-modify-write race between threads.
+    if cache.add(name, 1, timeout=timeout):
+        return 1
+    try:
+        return cache.incr(name)
+    except ValueError:  # expired between add() and incr()
+        cache.add(name, 1, timeout=timeout)
+        return 1
+
+
 def rate_limit(*, scope: str, key: object, limit: int, window: int = 60) -> None:
     """Count one use of `scope` by `key`; raise RateLimited past `limit` per `window` s."""
     if limit <= 0:
         return
     now = int(time.time())
     bucket = now // window
-    name = f"ratelimit:{scope}:{key}:{bucket}"
-    # add() is atomic in every cache backend: the first use of the window creates the
-    # counter, incr() then counts without a read-modify-write race between threads.
-    if cache.add(name, 1, timeout=window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(name)
-        except ValueError:  # expired between add() and incr()
-            cache.add(name, 1, timeout=window + 1)
-            count = 1
+    count = count_one(f"ratelimit:{scope}:{key}:{bucket}", timeout=window + 1)
     if count > limit:
         retry_after = window - now % window
         raise RateLimited(

@@ -63,7 +63,7 @@ from .labels import (
     SHEET_COLUMNS,
 )
 from .models import Household, Resident, ResidentCareGroup
-from .sheetsafe import escape_quote, neutralise_cell, unneutralise_cell
+from .sheetsafe import neutralise_cell, unneutralise_cell, xlsx_text_row
 
 REGION_COLUMNS = CENSUS_COLUMNS[:5]
 REQUIRED_COLUMNS = {
@@ -2382,7 +2382,6 @@ def _write_csv(rows: Iterator[list[str]], target: Path | str | IO[bytes]) -> int
 
 def _write_xlsx(rows: Iterator[list[str]], target: Path | str | IO[bytes]) -> int:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_TITLE)
@@ -2390,23 +2389,15 @@ def _write_xlsx(rows: Iterator[list[str]], target: Path | str | IO[bytes]) -> in
     id_index = SHEET_COLUMNS.index("身份证号")
     count = 0
     for row in rows:
-        cells: list[Any] = []
-        for value in row:
-            # XML cannot carry control characters at all (openpyxl refuses them and the
-            # whole export failed); the import refuses them, so only old rows hold any.
-            cell = WriteOnlyCell(sheet, value=escape_quote(_XML_ILLEGAL.sub("", value)))
-            # A string, never a formula: openpyxl makes `=...` a formula by itself.
-            cell.data_type = "s"
-            cells.append(cell)
+        # Every cell a string cell, never a formula, without characters XML cannot carry
+        # (see sheetsafe); the export's values are all text.
+        cells = xlsx_text_row(sheet, row)
         # Text format, so that whoever opens and saves the sheet keeps all 18 digits.
         cells[id_index].number_format = "@"
         sheet.append(cells)
         count += 1
     workbook.save(target)
     return count
-
-
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # Columns people type digits into that are not numbers: formatted as text in the sheets we

@@ -68,7 +68,7 @@ def xlsx_text_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
     """One row for a write-only openpyxl sheet in which every text cell is a string cell.
 
     openpyxl writes a str that begins with "=" as a formula; a cell built here never is.
-    Numbers stay numbers. Every sheet Frontline hands out goes through this or `_write_xlsx`.
+    Numbers stay numbers. Every sheet Frontline hands out is written through this.
     """
     from openpyxl.cell import WriteOnlyCell
 

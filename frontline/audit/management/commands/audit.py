@@ -7,7 +7,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from frontline.accounts.models import User
+from frontline.accounts.acting import acting_user
 from frontline.accounts.policy import Action, policy_for
 from frontline.audit.models import AuditAction, AuditEvent
 from frontline.audit.queries import event_as_dict, filter_events, readable_events
@@ -59,9 +59,12 @@ class Command(BaseCommand):
             # Without --as the command is the deployment's operator, like every command
             # run without an account: the whole trail.
             return AuditEvent.objects.all()
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(_("No active account “%(username)s”.") % {"username": username})
+        try:
+            user = acting_user(username)
+        except DomainError:
+            raise CommandError(
+                _("No active account “%(username)s”.") % {"username": username}
+            ) from None
         policy_for(user).require(Action.READ_AUDIT)
         return readable_events(user)
 

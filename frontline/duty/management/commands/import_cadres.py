@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from frontline.accounts.models import User
+from frontline.accounts.acting import acting_user
 from frontline.core.errors import DomainError
 from frontline.duty.cadre_import import import_cadres
 
@@ -37,9 +37,12 @@ class Command(BaseCommand):
             raise CommandError(_("%(file)s: no such file") % {"file": file})
         actor = None
         if username:
-            actor = User.objects.filter(username=username, is_active=True).first()
-            if actor is None:
-                raise CommandError(_("No active account “%(name)s”.") % {"name": username})
+            try:
+                actor = acting_user(username)
+            except DomainError:
+                raise CommandError(
+                    _("No active account “%(name)s”.") % {"name": username}
+                ) from None
         try:
             result = import_cadres(file, filename=file.name, actor=actor, dry_run=dry_run)
         except DomainError as exc:

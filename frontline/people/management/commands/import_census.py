@@ -1,10 +1,10 @@
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from frontline.accounts.acting import acting_user
 from frontline.core.errors import DomainError
 from frontline.people.census import ChangeKind, import_census, upload_too_large
 
@@ -148,7 +148,9 @@ class Command(BaseCommand):
 
 def _account(username: str):
     """The active account named `username`, or a one-line refusal."""
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None or not user.is_active:
-        raise CommandError(_("%(username)s: no such active account") % {"username": username})
-    return user
+    try:
+        return acting_user(username)
+    except DomainError:
+        raise CommandError(
+            _("%(username)s: no such active account") % {"username": username}
+        ) from None
