@@ -52,9 +52,9 @@ from frontline.core.errors import DomainError
 from frontline.territory.models import Level, Region
 from frontline.territory.services import PATH_SEPARATOR, region_ensure_path
 
+from .contacts import LANDLINE, MOBILE, normalise_phone
 from .contacts import NAME_MAX as EMERGENCY_NAME_MAX
 from .contacts import RELATION_MAX as EMERGENCY_RELATION_MAX
-from .contacts import normalise_phone
 from .idnumber import InvalidIdNumber, parse_id_number
 from .labels import (
     CARE_GROUP_BY_LABEL,
@@ -134,8 +134,9 @@ _SEX = {
 }
 _SEX_LABEL = {"M": "男", "F": "女"}
 _CARE_SPLIT = re.compile(r"[、,，;；\s]+")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+# What a phone is: one rule with the emergency contacts' (people.contacts).
+_MOBILE = MOBILE
+_LANDLINE = LANDLINE
 _MAX_LEN = {"单元": 16, "房号": 16, "姓名": 32, "工作单位": 100}
 # C0 controls (tab and newlines included: no census field holds them), DEL and C1. A NUL in
 # a name made every .xlsx export of the city fail; none of them is ever meant.
