@@ -110,7 +110,6 @@ MIDDLEWARE = [
     "frontline.core.middleware.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "frontline.core.http.DomainErrorMiddleware",
     "frontline.core.middleware.PermissionDeniedMiddleware",
     # Last: it turns a lockout flagged during the view into the lockout page.
     "axes.middleware.AxesMiddleware",

@@ -91,7 +91,8 @@ class PermissionDeniedMiddleware:
     """An ordinary 403 is a page, not an error: Django logs a PermissionDenied raised by a
     view with its whole traceback. Answered here, it is logged as one line ("Forbidden:
     /path") like any other 4xx. The domain's PermissionDenied (from a service) gets the
-    same page, with its message."""
+    same page, with its message; the domain's NotFound (a row or path outside the
+    jurisdiction reads as one that does not exist) the 404 page, never a 500."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -103,10 +104,15 @@ class PermissionDeniedMiddleware:
         from django.core.exceptions import PermissionDenied
         from django.views.defaults import permission_denied
 
+        from django.views.defaults import page_not_found
+
+        from frontline.core.errors import NotFound
         from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 
         if isinstance(exception, PermissionDenied | DomainPermissionDenied):
             return permission_denied(request, exception)
+        if isinstance(exception, NotFound):
+            return page_not_found(request, exception)
         return None
 
 
