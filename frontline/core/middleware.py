@@ -102,9 +102,7 @@ class PermissionDeniedMiddleware:
 
     def process_exception(self, request, exception):
         from django.core.exceptions import PermissionDenied
-        from django.views.defaults import permission_denied
-
-        from django.views.defaults import page_not_found
+        from django.views.defaults import page_not_found, permission_denied
 
         from frontline.core.errors import NotFound
         from frontline.core.errors import PermissionDenied as DomainPermissionDenied
