@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "frontline.duty",
+    "frontline.health",
     # Last, so that its checks and signals see every app above.
     "axes",
     "csp",

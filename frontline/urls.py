@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("frontline.audit.urls")),
     path("", include("frontline.requests.urls")),
     path("", include("frontline.duty.urls")),
+    path("", include("frontline.health.urls")),
     path("", include("frontline.core.urls")),
 ]

@@ -70,6 +70,19 @@ class Action(StrEnum):
     MANAGE_DUTY = "manage_duty"
     # Confirm or reject party members who reported to a branch inside.
     CONFIRM_REPORT = "confirm_report"
+    # Health operations (frontline.health). Set and lift risk zones over regions inside.
+    MANAGE_ZONES = "manage_zones"
+    # Create testing rounds and sampling points, enter and import lab results.
+    MANAGE_TESTING = "manage_testing"
+    # Put residents into tubes of a round (the sampler's phone page): everyone in the field.
+    RECORD_SAMPLE = "record_sample"
+    # Open, reassign and release home-isolation cases; set up care services.
+    MANAGE_ISOLATION = "manage_isolation"
+    # Record a twice-daily health visit or a care trip: staff, the grid, and the person
+    # who keeps the case (一人包一), whatever their role (checked on the case).
+    RECORD_HEALTH_VISIT = "record_health_visit"
+    # Isolation points, transfer teams, transfers and releases.
+    MANAGE_TRANSFERS = "manage_transfers"
 
 
 A = Action
@@ -87,6 +100,18 @@ _CENSUS = {A.IMPORT_CENSUS, A.EXPORT_CENSUS, A.TRANSFER}
 _REQUESTS = {A.CREATE_REQUEST, A.DISPATCH_REQUEST, A.CLOSE_REQUEST, A.WORK_REQUEST}
 # Staff run mobilisation and confirm reports; a grid chief also keeps the roster.
 _MOBILISE = {A.MANAGE_MOBILISATION, A.MANAGE_DUTY, A.CONFIRM_REPORT}
+# Health operations: staff run them; the grid keeps cases and records samples and visits;
+# cadres and volunteers (检测员, 一人包一) record samples and the visits of cases they keep.
+_HEALTH = {
+    A.MANAGE_ZONES,
+    A.MANAGE_TESTING,
+    A.RECORD_SAMPLE,
+    A.MANAGE_ISOLATION,
+    A.RECORD_HEALTH_VISIT,
+    A.MANAGE_TRANSFERS,
+}
+_HEALTH_GRID = {A.RECORD_SAMPLE, A.MANAGE_ISOLATION, A.RECORD_HEALTH_VISIT}
+_HEALTH_FIELD = {A.RECORD_SAMPLE, A.RECORD_HEALTH_VISIT}
 
 # Personal-information protection, minimum necessary (PIPL Art. 6, GB/T 35273 §5.2).
 # Staff who run the census and verify identities see ID numbers (and so birth dates) in
@@ -97,19 +122,21 @@ _MOBILISE = {A.MANAGE_MOBILISATION, A.MANAGE_DUTY, A.CONFIRM_REPORT}
 # them.
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.CITY_ADMIN: frozenset(
-        _STAFF | _CENSUS | _REQUESTS | _MOBILISE | {A.MANAGE_ACCOUNTS, A.READ_AUDIT}
+        _STAFF | _CENSUS | _REQUESTS | _MOBILISE | _HEALTH | {A.MANAGE_ACCOUNTS, A.READ_AUDIT}
     ),
-    Role.DISTRICT_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE),
-    Role.TOWNSHIP_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE),
-    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE),
+    Role.DISTRICT_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE | _HEALTH),
+    Role.TOWNSHIP_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE | _HEALTH),
+    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE | _HEALTH),
     Role.GRID_CHIEF: frozenset(
-        {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES, A.MANAGE_DUTY} | _REQUESTS
+        {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES, A.MANAGE_DUTY}
+        | _REQUESTS
+        | _HEALTH_GRID
     ),
     Role.GRID_WORKER: frozenset(
-        {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES} | _REQUESTS
+        {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES} | _REQUESTS | _HEALTH_FIELD
     ),
-    Role.CADRE: frozenset({A.VIEW, A.RECORD_VISIT, A.WORK_REQUEST}),
-    Role.VOLUNTEER: frozenset({A.VIEW, A.RECORD_VISIT, A.WORK_REQUEST}),
+    Role.CADRE: frozenset({A.VIEW, A.RECORD_VISIT, A.WORK_REQUEST} | _HEALTH_FIELD),
+    Role.VOLUNTEER: frozenset({A.VIEW, A.RECORD_VISIT, A.WORK_REQUEST, A.RECORD_SAMPLE}),
 }
 ALL_ACTIONS = frozenset(Action)
 NO_ACTIONS: frozenset[Action] = frozenset()
@@ -135,6 +162,12 @@ _REFUSALS = {
     A.MANAGE_MOBILISATION: gettext_noop("Your role may not manage units, cadres and branches."),
     A.MANAGE_DUTY: gettext_noop("Your role may not manage posts, shifts and roles."),
     A.CONFIRM_REPORT: gettext_noop("Your role may not confirm party member reports."),
+    A.MANAGE_ZONES: gettext_noop("Your role may not set or lift risk zones."),
+    A.MANAGE_TESTING: gettext_noop("Your role may not manage testing rounds or enter results."),
+    A.RECORD_SAMPLE: gettext_noop("Your role may not record samples."),
+    A.MANAGE_ISOLATION: gettext_noop("Your role may not manage home isolation or care services."),
+    A.RECORD_HEALTH_VISIT: gettext_noop("Your role may not record health visits."),
+    A.MANAGE_TRANSFERS: gettext_noop("Your role may not manage isolation points or transfers."),
 }
 
 
@@ -414,6 +447,49 @@ class Policy:
     @property
     def may_confirm_reports(self) -> bool:
         return A.CONFIRM_REPORT in self.actions
+
+    # Health operations.
+    @property
+    def may_manage_zones(self) -> bool:
+        return A.MANAGE_ZONES in self.actions
+
+    @property
+    def may_manage_testing(self) -> bool:
+        return A.MANAGE_TESTING in self.actions
+
+    @property
+    def may_record_sample(self) -> bool:
+        return A.RECORD_SAMPLE in self.actions
+
+    @property
+    def may_manage_isolation(self) -> bool:
+        return A.MANAGE_ISOLATION in self.actions
+
+    @property
+    def may_manage_transfers(self) -> bool:
+        return A.MANAGE_TRANSFERS in self.actions
+
+    def keeps(self, case: Any) -> bool:
+        """Whether this account keeps the case or service (一人包一) itself."""
+        return self.user is not None and getattr(case, "keeper_id", None) == self.user.pk
+
+    def can_record_health_visit(self, case: Any) -> bool:
+        """A visit to an isolated resident (or a care trip): inside, by the person who keeps
+        it, or by someone who manages isolation there."""
+        if A.RECORD_HEALTH_VISIT not in self.actions or not self.contains(case):
+            return False
+        return self.keeps(case) or A.MANAGE_ISOLATION in self.actions
+
+    def require_health_visit(self, case: Any) -> None:
+        if not self.contains(case):
+            raise NotFound(_("Not found."))
+        if not self.can_record_health_visit(case):
+            raise PermissionDenied(refusal(A.RECORD_HEALTH_VISIT))
+
+    def sees_case_health(self, case: Any) -> bool:
+        """Temperatures and symptoms are health data: those who read health notes, and the
+        keeper of the case."""
+        return self.contains(case) and (A.SEE_HEALTH_NOTES in self.actions or self.keeps(case))
 
 
 def policy_for(user: Any) -> Policy:

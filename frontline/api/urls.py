@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSpli
 
 from frontline.audit.api import AuditList
 from frontline.duty import api as duty_api
+from frontline.health.api_urls import urlpatterns as health_api_urls
 from frontline.requests import api as requests_api
 
 from . import views
@@ -66,3 +67,6 @@ urlpatterns = [
     # so that a client with a typo reads an error it can parse.
     re_path(r"^.*$", views.no_such_route, name="no-such-route"),
 ]
+
+# Health operations (frontline.health): zones, testing rounds, isolation, transfers, care.
+urlpatterns += health_api_urls
