@@ -539,7 +539,7 @@ def test_an_xlsx_bomb_keeps_the_process_under_300_mb(tmp_path):
         """
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
     )
 
     assert done.returncode == 0, done.stderr
@@ -620,7 +620,7 @@ def test_a_sheet_at_the_shared_text_limit_stays_under_300_mb(tmp_path):
         """
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
     )
 
     assert done.returncode == 0, done.stderr

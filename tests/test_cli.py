@@ -209,7 +209,7 @@ def test_console_script_exits_non_zero_with_the_message(tmp_path: Path):
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
+        timeout=600,
     )
     assert done.returncode != 0
     # The message is in the UI language; the role it names is not translated.
