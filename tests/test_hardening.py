@@ -43,7 +43,7 @@ def frontline_cli(*args: str, env_extra: dict[str, str], drop=("DATABASE_URL",))
     }
     env.update(env_extra)
     return subprocess.run(
-        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=120
+        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=600
     )
 
 
