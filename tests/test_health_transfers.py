@@ -47,9 +47,7 @@ def _resident(name):
 
 
 def _point(actor, path="裕安区/城南镇", name="城南宾馆隔离点", capacity=2):
-    return transfers.point_create(
-        name=name, region=f.region(path), capacity=capacity, actor=actor
-    )
+    return transfers.point_create(name=name, region=f.region(path), capacity=capacity, actor=actor)
 
 
 def _open_count(point) -> int:
@@ -371,9 +369,7 @@ def test_reaching_a_district_point_is_not_managing_it(town_staff, district_staff
     with pytest.raises(NotFound):
         transfers.point_set_capacity(point=point, capacity=9, actor=town_staff)
     with pytest.raises(NotFound):
-        transfers.point_create(
-            name="x", region=f.region("裕安区"), capacity=1, actor=town_staff
-        )
+        transfers.point_create(name="x", region=f.region("裕安区"), capacity=1, actor=town_staff)
     # A township's staff may still end the stay of their own resident there.
     stay = transfers.transfer_create(
         resident=_resident("李强"), point=point, at=AT, actor=town_staff
@@ -390,15 +386,15 @@ def test_residents_outside_and_roles_without_the_action_are_refused(
     jinan = _point(city_admin, path="金安区", name="金安区酒店隔离点", capacity=5)
     # A grid worker's role may not transfer at all.
     with pytest.raises(PermissionDenied):
-        transfers.transfer_create(
-            resident=_resident("李强"), point=yuan, at=AT, actor=grid_worker
-        )
+        transfers.transfer_create(resident=_resident("李强"), point=yuan, at=AT, actor=grid_worker)
     # 鼓楼社区's staff reach 金安区's point, not 城南镇's residents.
     with pytest.raises(NotFound):
         transfers.transfer_create(
             resident=_resident("李强"), point=jinan, at=AT, actor=outside_staff
         )
-    stay = transfers.transfer_create(resident=_resident("李强"), point=yuan, at=AT, actor=town_staff)
+    stay = transfers.transfer_create(
+        resident=_resident("李强"), point=yuan, at=AT, actor=town_staff
+    )
     with pytest.raises(NotFound):
         transfers.stay_end(stay=stay, at=AT, outcome="released", actor=outside_staff)
     assert not Stay.objects.filter(resident__name="李强", end__isnull=False).exists()
@@ -423,9 +419,7 @@ def test_policy_reaches_walks_up_not_sideways(town_staff, community_staff, lu_an
 # --- disinfection, staff, teams, audit ------------------------------------------------------
 
 
-def test_disinfection_by_managers_and_point_staff_only(
-    town_staff, grid_worker, volunteer, lu_an
-):
+def test_disinfection_by_managers_and_point_staff_only(town_staff, grid_worker, volunteer, lu_an):
     point = _point(town_staff)
     with pytest.raises(PermissionDenied):
         transfers.disinfection_record(point=point, areas="走廊", actor=volunteer)
@@ -457,7 +451,9 @@ def test_team_with_accounts_and_other_names(town_staff, volunteer, outsider, lu_
             name="二队", region=f.region("裕安区/城南镇"), members=[outsider], actor=town_staff
         )
     with pytest.raises(Conflict):
-        transfers.team_create(name="城南镇转运一队", region=f.region("裕安区/城南镇"), actor=town_staff)
+        transfers.team_create(
+            name="城南镇转运一队", region=f.region("裕安区/城南镇"), actor=town_staff
+        )
     stay = transfers.transfer_create(
         resident=_resident("李强"), point=_point(town_staff), at=AT, team=team, actor=town_staff
     )

@@ -278,9 +278,7 @@ def point_staff_add(*, point: IsolationPoint, user: Any, actor: Any) -> Isolatio
     _account_inside(actor, user)
     with transaction.atomic():
         point.staff.add(user)
-        _audit(
-            actor, AuditAction.POINT_CHANGE, point, point.region, {"staff_add": user.username}
-        )
+        _audit(actor, AuditAction.POINT_CHANGE, point, point.region, {"staff_add": user.username})
     return point
 
 
@@ -318,7 +316,11 @@ def disinfection_record(
     with transaction.atomic():
         log.save()
         _audit(
-            actor, AuditAction.DISINFECTION, log, point.region, {"point": point.pk, "areas": log.areas}
+            actor,
+            AuditAction.DISINFECTION,
+            log,
+            point.region,
+            {"point": point.pk, "areas": log.areas},
         )
     return log
 
@@ -618,7 +620,9 @@ def load_demo(users: dict, say: Any) -> None:
             team = TransferTeam.objects.filter(region=region, name=name).first()
             if team is None:
                 i = len(teams)
-                members = [users["cadre"]] if path == "裕安区" and n == 1 and "cadre" in users else []
+                members = (
+                    [users["cadre"]] if path == "裕安区" and n == 1 and "cadre" in users else []
+                )
                 team = team_create(
                     name=name,
                     region=region,

@@ -130,9 +130,7 @@ def point_detail(request, pk: int):
             "free": max(point.capacity - point.occupancy, 0),
             "here": here,
             "history": history,
-            "logs": list(
-                DisinfectionLog.objects.filter(point=point).select_related("by")[:14]
-            ),
+            "logs": list(DisinfectionLog.objects.filter(point=point).select_related("by")[:14]),
             "staff": list(point.staff.order_by("username")),
             "may_manage": policy.can(Action.MANAGE_TRANSFERS, point.region),
             "may_disinfect": policy.can_record_disinfection(point),
