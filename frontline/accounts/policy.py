@@ -549,12 +549,9 @@ class Policy:
         """A disinfection (消杀) of a point: who manages it, or a member of its staff."""
         if self.can(A.MANAGE_TRANSFERS, point.region):
             return True
-        user = self.user
-        return (
-            self.active
-            and self.reaches(point)
-            and point.staff.filter(pk=user.pk).exists()  # type: ignore[union-attr]
-        )
+        if not (self.active and self.reaches(point)):
+            return False
+        return point.staff.filter(pk=self.user.pk).exists()  # type: ignore[union-attr]
 
     def can_end_stay(self, stay: Any) -> bool:
         """Release a person from a point: who manages transfers where they live, or where
