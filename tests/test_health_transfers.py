@@ -728,3 +728,23 @@ def test_demo_is_plausible_and_idempotent(lu_an, city_admin, town_staff):
     hotel = IsolationPoint.objects.get(name="城南镇城南宾馆隔离点")
     assert transfers.points_for(town_staff).get(pk=hotel.pk).occupancy == 2 == _open_count(hotel)
     assert set(Stay.objects.values_list("resident__name", flat=True)) == {"周密", "周全"}
+
+
+def test_figures_for_the_health_stats(town_staff, city_admin, lu_an):
+    chengnan = f.region("裕安区/城南镇")
+    a = _point(town_staff, capacity=3)
+    _point(town_staff, name="乙隔离点", capacity=4)
+    off = _point(town_staff, name="停用隔离点", capacity=50)
+    transfers.point_set_active(point=off, active=False, actor=town_staff)
+    _point(city_admin, path="金安区", name="金安区隔离点", capacity=7)
+    now = timezone.now()
+    transfers.transfer_create(resident=_resident("李强"), point=a, at=now, actor=town_staff)
+    transfers.transfer_create(resident=_resident("王秀英"), point=a, at=AT, actor=town_staff)
+    figures = transfers.transfer_figures(chengnan)
+    assert figures == {
+        "isolation_points": 2,
+        "capacity": 7,
+        "occupancy": 2,
+        "transfers_today": 1,
+    }
+    assert transfers.transfer_figures(f.region("金安区"))["capacity"] == 7

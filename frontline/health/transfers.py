@@ -22,7 +22,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -188,6 +188,23 @@ def transfers_on(user: Any, day: dt.date, region: Region | None = None) -> Query
     if region is not None:
         stays = stays.within(region)  # type: ignore[attr-defined]
     return stays.select_related("resident", "point", "team").order_by("start", "id")
+
+
+def transfer_figures(region: Region, day: dt.date | None = None) -> dict[str, int]:
+    """For the health stats (CLI and API) of `region`: its isolation points in use, their
+    capacity and occupancy (open stays), and the transfers of its residents on `day`
+    (default today). Three aggregate queries whatever the size."""
+    points = IsolationPoint.objects.within(region).filter(active=True)  # type: ignore[attr-defined]
+    totals = points.aggregate(n=Count("id"), capacity=Sum("capacity"))
+    start, end = day_window(day or timezone.localdate())
+    return {
+        "isolation_points": totals["n"] or 0,
+        "capacity": totals["capacity"] or 0,
+        "occupancy": open_stays().filter(point__in=points).count(),
+        "transfers_today": Stay.objects.within(region)  # type: ignore[attr-defined]
+        .filter(start__gte=start, start__lt=end)
+        .count(),
+    }
 
 
 # --- isolation points ----------------------------------------------------------------------
