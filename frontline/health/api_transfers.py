@@ -75,6 +75,9 @@ class PointCreateSerializer(serializers.Serializer):
 class StaySerializer(serializers.ModelSerializer):
     resident_name = serializers.CharField(source="resident.name", read_only=True)
     point_name = serializers.CharField(source="point.name", read_only=True)
+    # Plain text, not an enum: `outcome` is already the name of the door visits' enum in
+    # the schema, and a second one would collide there.
+    outcome = serializers.CharField(read_only=True)
 
     class Meta:
         model = Stay
@@ -104,7 +107,9 @@ class TransferCreateSerializer(serializers.Serializer):
 
 class StayEndSerializer(serializers.Serializer):
     at = serializers.CharField(help_text=gettext_lazy("ISO 8601 with offset."))
-    outcome = serializers.ChoiceField(choices=Stay.Outcome.choices)
+    outcome = serializers.CharField(
+        help_text=gettext_lazy("released, hospital or moved."), max_length=10
+    )
     note = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
