@@ -533,6 +533,107 @@ ROUTES = {
         "outsider",
         404,
     ),
+    # Isolation points and transfers (health): a point of 陡步河社区, its team, a stay.
+    "point_list": (
+        "get",
+        lambda w: (_chengnan_stay(), reverse("point_list"))[1],
+        "outsider",
+        "clean",
+    ),
+    "point_detail": (
+        "get",
+        lambda w: reverse("point_detail", args=[_chengnan_stay().point_id]),
+        "outside_staff",
+        404,
+    ),
+    "point_edit": (
+        "post",
+        lambda w: (reverse("point_edit", args=[_chengnan_stay().point_id]), {"capacity": 9}),
+        "outside_staff",
+        404,
+    ),
+    "point_staff": (
+        "post",
+        lambda w: (
+            reverse("point_staff", args=[_chengnan_stay().point_id]),
+            {"username": "outside_staff"},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "point_disinfect": (
+        "post",
+        lambda w: (reverse("point_disinfect", args=[_chengnan_stay().point_id]), {"areas": "x"}),
+        "outside_staff",
+        404,
+    ),
+    "transfer_create": (
+        "get",
+        lambda w: reverse("transfer_create", args=[w["resident"].pk]),
+        "outside_staff",
+        404,
+    ),
+    "stay_end": (
+        "post",
+        lambda w: (reverse("stay_end", args=[_chengnan_stay().pk]), {"outcome": "released"}),
+        "outside_staff",
+        404,
+    ),
+    "transfer_board": (
+        "get",
+        lambda w: (_chengnan_stay(), reverse("transfer_board") + "?date=2026-04-06")[1],
+        "outside_staff",
+        "clean",
+    ),
+    "team_list": (
+        "get",
+        lambda w: (_chengnan_stay(), reverse("team_list"))[1],
+        "outsider",
+        "clean",
+    ),
+    "team_detail": (
+        "get",
+        lambda w: reverse("team_detail", args=[_chengnan_stay().team_id]),
+        "outside_staff",
+        404,
+    ),
+    "api:isolation-point-list": (
+        "post",
+        lambda w: (
+            reverse("api:isolation-point-list"),
+            {"name": "x", "region": "裕安区/城南镇", "capacity": 5},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "api:isolation-point-detail": (
+        "get",
+        lambda w: reverse("api:isolation-point-detail", args=[_chengnan_stay().point_id]),
+        "outsider",
+        404,
+    ),
+    "api:transfer-list": (
+        "post",
+        lambda w: (
+            reverse("api:transfer-list"),
+            {
+                "resident": w["resident"].pk,
+                "point": _chengnan_stay().point_id,
+                "at": "2026-04-06T10:00:00+08:00",
+            },
+        ),
+        "outside_staff",
+        404,
+    ),
+    "api:stay-end": (
+        "post",
+        lambda w: (
+            reverse("api:stay-end", args=[_chengnan_stay().pk]),
+            {"outcome": "released", "at": "2026-04-07T10:00:00+08:00"},
+        ),
+        "outsider",
+        404,
+    ),
 }
 
 
@@ -561,6 +662,27 @@ def _ankang_shift():
             end=dt.datetime(2026, 4, 5, 8, tzinfo=dt.timezone(dt.timedelta(hours=8))),
         )
     return shift
+
+
+def _chengnan_stay():
+    """李强 of 安康小区 at 陡步河社区's isolation point, moved by its team (made once)."""
+    from frontline.health.models import Stay
+    from frontline.health.transfers import point_create, team_create, transfer_create
+
+    stay = Stay.objects.filter(resident__name="李强").first()
+    if stay is None:
+        staff = User.objects.get(username="community_staff")
+        community = Region.objects.get(path="裕安区/城南镇/陡步河社区")
+        point = point_create(name="陡步河社区隔离点", region=community, capacity=5, actor=staff)
+        team = team_create(name="陡步河社区转运队", region=community, actor=staff)
+        stay = transfer_create(
+            resident=Resident.objects.get(name="李强"),
+            point=point,
+            team=team,
+            at=dt.datetime(2026, 4, 6, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            actor=staff,
+        )
+    return stay
 
 
 def _ankang_report():

@@ -491,6 +491,75 @@ class Policy:
         keeper of the case."""
         return self.contains(case) and (A.SEE_HEALTH_NOTES in self.actions or self.keeps(case))
 
+    # --- isolation points and transfers (health, h-transfers) ----------------------------
+    # Points are usually run by the district (or a township) and serve every place under
+    # it: a township's staff send close contacts to the district's hotel. So a point, or a
+    # transfer team, is reachable from inside the jurisdiction and from the regions above
+    # it; reaching is not managing (editing a point needs it inside).
+
+    def reaches(self, target: Any) -> bool:
+        """Whether a point or team (anything with a `region`), or a region, is inside the
+        jurisdiction or at one of the regions above it."""
+        from frontline.territory.models import LEVEL_FIELDS, Level, Region
+
+        home = self.jurisdiction
+        if home is None or target is None:
+            return False
+        region = target if isinstance(target, Region) else getattr(target, "region", None)
+        if region is None:
+            return False
+        if self.contains(region):
+            return True
+        if region.level == Level.CITY:
+            return True
+        if region.level >= home.level:
+            return False
+        return getattr(home, f"{LEVEL_FIELDS[region.level]}_id", None) == region.pk
+
+    def reachable_rows(self, queryset: QuerySet) -> QuerySet:
+        """The rows of a queryset of points or teams this account reaches (see `reaches`):
+        one filter, inside or at an ancestor of the jurisdiction."""
+        from django.db.models import Q
+
+        from frontline.territory.models import LEVEL_FIELDS, Level
+
+        home = self.jurisdiction
+        if home is None:
+            return queryset.none()
+        if home.level == Level.CITY:
+            return queryset.all()
+        above = [
+            getattr(home, f"{name}_id")
+            for level, name in LEVEL_FIELDS.items()
+            if level < home.level and getattr(home, f"{name}_id")
+        ]
+        return queryset.filter(
+            Q(**{f"{LEVEL_FIELDS[home.level]}_id": home.pk})
+            | Q(region_id__in=above)
+            | Q(region__level=Level.CITY)
+        )
+
+    @property
+    def sees_transfers(self) -> bool:
+        """Who was moved to an isolation point, and who is in one, is health data: those
+        who run transfers and those who read health notes."""
+        return A.MANAGE_TRANSFERS in self.actions or A.SEE_HEALTH_NOTES in self.actions
+
+    def can_record_disinfection(self, point: Any) -> bool:
+        """A disinfection (消杀) of a point: who manages it, or a member of its staff."""
+        if self.can(A.MANAGE_TRANSFERS, point.region):
+            return True
+        if not (self.active and self.reaches(point)):
+            return False
+        return point.staff.filter(pk=self.user.pk).exists()  # type: ignore[union-attr]
+
+    def can_end_stay(self, stay: Any) -> bool:
+        """Release a person from a point: who manages transfers where they live, or where
+        the point is."""
+        if A.MANAGE_TRANSFERS not in self.actions:
+            return False
+        return self.contains(stay) or self.contains(stay.point.region)
+
 
 def policy_for(user: Any) -> Policy:
     """The policy of `user`, built once per user object (one request, one command run)."""

@@ -69,4 +69,5 @@ urlpatterns = [
 ]
 
 # Health operations (frontline.health): zones, testing rounds, isolation, transfers, care.
-urlpatterns += health_api_urls
+# Before the catch-all, which would otherwise answer them all with a 404.
+urlpatterns[-1:-1] = health_api_urls

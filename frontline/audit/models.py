@@ -40,6 +40,12 @@ class AuditAction(models.TextChoices):
     VIEW_REQUEST = "view_request", _("Viewed a request")
     IMPORT_CADRES = "import_cadres", _("Imported a cadre roster")
     REPORT_DECISION = "report_decision", _("Confirmed or rejected a party member report")
+    # Health: isolation points and transfers (h-transfers).
+    POINT_CHANGE = "point_change", _("Created or changed an isolation point")
+    TEAM_CHANGE = "team_change", _("Created or changed a transfer team")
+    DISINFECTION = "disinfection", _("Recorded a disinfection")
+    ISOLATION_TRANSFER = "isolation_transfer", _("Transferred a person to an isolation point")
+    STAY_END = "stay_end", _("Ended a stay at an isolation point")
 
 
 class AuditQuerySet(models.QuerySet):

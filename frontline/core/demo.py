@@ -770,6 +770,9 @@ def load_demo(*, progress: Callable[[str], None] | None = None) -> DemoResult:
         from frontline.duty.demo import load_mobilisation
 
         load_mobilisation(users, say)
+        from frontline.health.transfers import load_demo as load_transfers
+
+        load_transfers(users, say)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -288,7 +288,9 @@ class IsolationPoint(Located):
     contact = models.CharField(_("contact"), max_length=32, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     active = models.BooleanField(_("in use"), default=True)
-    staff = models.ManyToManyField(USER, blank=True, related_name="isolation_points")
+    staff: models.ManyToManyField = models.ManyToManyField(
+        USER, blank=True, related_name="isolation_points"
+    )
 
     class Meta:
         verbose_name = _("isolation point")
@@ -320,7 +322,9 @@ class TransferTeam(Located):
     vehicle = models.CharField(_("vehicle"), max_length=32, blank=True)
     leader = models.CharField(_("leader"), max_length=32, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
-    members = models.ManyToManyField(USER, blank=True, related_name="transfer_teams")
+    members: models.ManyToManyField = models.ManyToManyField(
+        USER, blank=True, related_name="transfer_teams"
+    )
     # Member names of people without an account (drivers, medical escorts).
     other_members = models.CharField(_("other members"), max_length=200, blank=True)
 

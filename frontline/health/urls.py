@@ -2,4 +2,26 @@
 
 from django.urls import path  # noqa: F401
 
-urlpatterns: list = []
+from . import views_transfers
+
+urlpatterns: list = [
+    # Isolation points, transfer teams and transfers (h-transfers).
+    path("health/points/", views_transfers.point_list, name="point_list"),
+    path("health/points/<int:pk>/", views_transfers.point_detail, name="point_detail"),
+    path("health/points/<int:pk>/edit/", views_transfers.point_edit, name="point_edit"),
+    path("health/points/<int:pk>/staff/", views_transfers.point_staff, name="point_staff"),
+    path(
+        "health/points/<int:pk>/disinfect/",
+        views_transfers.point_disinfect,
+        name="point_disinfect",
+    ),
+    path(
+        "health/residents/<int:pk>/transfer/",
+        views_transfers.transfer_create,
+        name="transfer_create",
+    ),
+    path("health/stays/<int:pk>/end/", views_transfers.stay_end, name="stay_end"),
+    path("health/transfers/", views_transfers.transfer_board, name="transfer_board"),
+    path("health/teams/", views_transfers.team_list, name="team_list"),
+    path("health/teams/<int:pk>/", views_transfers.team_detail, name="team_detail"),
+]
