@@ -40,6 +40,13 @@ class AuditAction(models.TextChoices):
     VIEW_REQUEST = "view_request", _("Viewed a request")
     IMPORT_CADRES = "import_cadres", _("Imported a cadre roster")
     REPORT_DECISION = "report_decision", _("Confirmed or rejected a party member report")
+    # Home isolation and care services (health, h-isolation).
+    ISOLATION_OPEN = "isolation_open", _("Opened a home-isolation case")
+    ISOLATION_CHANGE = "isolation_change", _("Reassigned or released a home-isolation case")
+    HEALTH_VISIT = "health_visit", _("Recorded a health visit")
+    CARE_SERVICE = "care_service", _("Set up a care service")
+    CARE_RECORD = "care_record", _("Recorded a care service")
+    MEDICAL_ASSIGNMENT = "medical_assignment", _("Assigned or ended medical staff")
 
 
 class AuditQuerySet(models.QuerySet):

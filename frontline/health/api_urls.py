@@ -2,4 +2,32 @@
 
 from django.urls import path  # noqa: F401
 
-urlpatterns: list = []
+from . import api_isolation
+
+urlpatterns: list = [
+    # Home isolation and care services (h-isolation).
+    path(
+        "isolation-cases", api_isolation.IsolationCaseList.as_view(), name="isolation-case-list"
+    ),
+    path(
+        "isolation-cases/<int:pk>",
+        api_isolation.IsolationCaseDetail.as_view(),
+        name="isolation-case-detail",
+    ),
+    path(
+        "isolation-cases/<int:pk>/visits",
+        api_isolation.IsolationVisit.as_view(),
+        name="isolation-case-visits",
+    ),
+    path(
+        "isolation-cases/<int:pk>/release",
+        api_isolation.IsolationRelease.as_view(),
+        name="isolation-case-release",
+    ),
+    path("care-services", api_isolation.CareServiceList.as_view(), name="care-service-list"),
+    path(
+        "care-services/<int:pk>/records",
+        api_isolation.CareServiceRecord.as_view(),
+        name="care-service-records",
+    ),
+]
