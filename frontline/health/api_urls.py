@@ -6,9 +6,7 @@ from . import api_isolation
 
 urlpatterns: list = [
     # Home isolation and care services (h-isolation).
-    path(
-        "isolation-cases", api_isolation.IsolationCaseList.as_view(), name="isolation-case-list"
-    ),
+    path("isolation-cases", api_isolation.IsolationCaseList.as_view(), name="isolation-case-list"),
     path(
         "isolation-cases/<int:pk>",
         api_isolation.IsolationCaseDetail.as_view(),

@@ -53,7 +53,7 @@ def _text(value: str, limit: int, what: str) -> str:
 
 
 def parse_weekdays(value: str | Iterable[int]) -> str:
-    """"1,3,5" (or [1, 3, 5]) → "1,3,5": ISO weekdays, sorted, each once."""
+    """ "1,3,5" (or [1, 3, 5]) → "1,3,5": ISO weekdays, sorted, each once."""
     parts = value.replace("，", ",").split(",") if isinstance(value, str) else list(value)
     days: set[int] = set()
     for part in parts:
@@ -61,9 +61,7 @@ def parse_weekdays(value: str | Iterable[int]) -> str:
         if not text:
             continue
         if not text.isdigit() or not 1 <= int(text) <= 7:
-            raise DomainError(
-                _("Weekdays are numbers from 1 (Monday) to 7 (Sunday), e.g. 1,3,5.")
-            )
+            raise DomainError(_("Weekdays are numbers from 1 (Monday) to 7 (Sunday), e.g. 1,3,5."))
         days.add(int(text))
     if not days:
         raise DomainError(_("Choose at least one weekday."))
@@ -140,8 +138,7 @@ def service_create(
     policy_for(actor).require(Action.MANAGE_ISOLATION, resident)
     if kind not in CareService.Kind.values:
         raise DomainError(
-            _("The kind is one of: %(choices)s.")
-            % {"choices": ", ".join(CareService.Kind.values)}
+            _("The kind is one of: %(choices)s.") % {"choices": ", ".join(CareService.Kind.values)}
         )
     days = parse_weekdays(weekdays)
     at = parse_time(time)

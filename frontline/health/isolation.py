@@ -365,10 +365,7 @@ def visit_record(
 
 def _slot_taken(case: IsolationCase, day: dt.date, slot: str) -> Conflict:
     return Conflict(
-        _(
-            "The %(slot)s visit of %(day)s to %(name)s is already recorded. Nothing was "
-            "changed."
-        )
+        _("The %(slot)s visit of %(day)s to %(name)s is already recorded. Nothing was changed.")
         % {"slot": VisitSlot(slot).label, "day": day.isoformat(), "name": case.resident.name}
     )
 
@@ -516,9 +513,7 @@ def _notify_missed(case: IsolationCase, missed: MissedVisit, *, escalated: bool)
 def today_board(cases: list[IsolationCase], day: dt.date, now: dt.datetime) -> list[dict]:
     """Each case with the state of the day's two slots (two queries for all cases)."""
     ids = [c.pk for c in cases]
-    visits = {
-        (v.case_id, v.slot): v for v in HealthVisit.objects.filter(case_id__in=ids, day=day)
-    }
+    visits = {(v.case_id, v.slot): v for v in HealthVisit.objects.filter(case_id__in=ids, day=day)}
     missed = set(
         MissedVisit.objects.filter(case_id__in=ids, day=day).values_list("case_id", "day", "slot")
     )

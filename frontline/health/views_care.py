@@ -97,9 +97,7 @@ def care_record(request, pk: int):
         raise Http404 from None
     except DomainError as exc:
         return care_schedule(request, error=exc.message, status=_status_of(exc))
-    messages.success(
-        request, _("%(name)s: recorded as done.") % {"name": service.resident.name}
-    )
+    messages.success(request, _("%(name)s: recorded as done.") % {"name": service.resident.name})
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -145,9 +143,14 @@ def medical_staff(request):
             messages.success(request, _("Saved."))
             return redirect(f"{request.path}?region={region.pk}")
     today = timezone.localdate()
-    assignments = list(care.assignments_for(user, region, on=today).order_by("region__path", "name"))
+    assignments = list(
+        care.assignments_for(user, region, on=today).order_by("region__path", "name")
+    )
     compounds = list(
-        Region.objects.within(region).filter(level=4).order_by("path").only("id", "path", "name")[:500]
+        Region.objects.within(region)
+        .filter(level=4)
+        .order_by("path")
+        .only("id", "path", "name")[:500]
     )
     return render(
         request,
