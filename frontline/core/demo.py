@@ -770,8 +770,12 @@ def load_demo(*, progress: Callable[[str], None] | None = None) -> DemoResult:
         from frontline.duty.demo import load_mobilisation
 
         load_mobilisation(users, say)
-        from frontline.health.isolation import load_demo as load_isolation; load_isolation(users, say)  # noqa: E702, I001, E501
-        from frontline.health.care import load_demo as load_care; load_care(users, say)  # noqa: E702, I001, E501
+        from frontline.health.isolation import load_demo as load_isolation
+
+        load_isolation(users, say)
+        from frontline.health.care import load_demo as load_care
+
+        load_care(users, say)
     result.seconds = time.perf_counter() - started
     return result
 

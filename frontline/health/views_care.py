@@ -3,6 +3,7 @@ check-ups) with done / due / missed and a one-tap "done"; medical staff per comp
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from django.contrib import messages
@@ -79,10 +80,8 @@ def care_record(request, pk: int):
     user = request.user
     service = access_by_id(care.services_for(user), user, pk)
     due = None
-    try:
+    with contextlib.suppress(ValueError):
         due = dt.datetime.fromisoformat(request.POST.get("due", ""))
-    except ValueError:
-        pass
     try:
         if due is None:
             raise DomainError(_("Give the time it was due, with its time zone."))
