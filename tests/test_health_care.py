@@ -395,3 +395,17 @@ def test_demo_care_loads_once(people):
     # The first week (4–10 April 2026) has Mon/Wed/Fri = 3 trips each; 7 daily visits.
     assert CareRecord.objects.filter(service__kind="dialysis", status="done").count() == 15
     assert CareRecord.objects.filter(service__kind="elderly_visit").count() == 7
+
+
+def test_figures_for_the_stats(people, service):
+    from frontline.health.isolation import isolation_figures
+
+    ankang = f.region(ANKANG)
+    with time_machine.travel(local(MONDAY, 10), tick=False):
+        assert care.care_figures(ankang) == {"care_due_today": 1, "care_missed_today": 1}
+        assert care.care_figures(ankang, weekday(2)) == {
+            "care_due_today": 0,
+            "care_missed_today": 0,
+        }
+        assert care.care_figures(f.region(CHUANGYE))["care_due_today"] == 0
+        assert isolation_figures(ankang) == {"home_isolation": 0, "visits_missed_today": 0}

@@ -551,3 +551,20 @@ def load_demo(users: dict, say) -> None:
         )
         assigned += 1
     say(f"care services: {created} set up, {records} records; medical staff: {assigned} assigned")
+
+
+def care_figures(region: Any, day: dt.date | None = None) -> dict[str, int]:
+    """For the health stats (h-zones): care occurrences due on `day` (default today) in
+    `region`, and how many of them are missed (recorded missed, or past the grace)."""
+    day = day or timezone.localdate()
+    services = (
+        CareService.objects.within(region)
+        .filter(start__lte=day)
+        .filter(Q(end__isnull=True) | Q(end__gte=day))
+        .filter(weekdays__contains=str(day.isoweekday()))
+    )
+    rows = schedule(services, day, timezone.now())
+    return {
+        "care_due_today": len(rows),
+        "care_missed_today": sum(1 for r in rows if r["state"] == CareRecord.Status.MISSED),
+    }

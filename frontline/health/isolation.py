@@ -604,3 +604,15 @@ def load_demo(users: dict, say) -> None:
         )
         recorded += 1
     say(f"home isolation: 1 case, {recorded} visits recorded")
+
+
+def isolation_figures(region: Any, day: dt.date | None = None) -> dict[str, int]:
+    """For the health stats (h-zones): people under observation in `region`, and visit
+    slots flagged missed on `day` (default today). Two counts."""
+    day = day or timezone.localdate()
+    return {
+        "home_isolation": IsolationCase.objects.within(region)
+        .filter(status=IsolationCase.Status.OPEN)
+        .count(),
+        "visits_missed_today": MissedVisit.objects.within(region).filter(day=day).count(),
+    }
