@@ -238,6 +238,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets whose field names another app uses too (h-isolation).
+    "ENUM_NAME_OVERRIDES": {
+        "IsolationStatusEnum": "frontline.health.models.IsolationCase.Status",
+        "IsolationCategoryEnum": "frontline.health.models.IsolationCategory",
+        "CareRecordStatusEnum": "frontline.health.models.CareRecord.Status",
+        "CategoryEnum": "frontline.requests.models.Category",
+        "StatusEnum": "frontline.requests.models.Status",
+    },
 }
 
 LOGGING = {

@@ -29,7 +29,7 @@ from .models import CareRecord, HealthVisit, IsolationCase, IsolationCategory, V
 WRITE_ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer, **ERRORS}
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class HealthVisitSerializer(serializers.ModelSerializer):
     """Temperature, symptoms and needs are health data: null for whoever may not see them."""
 
     temperature = serializers.SerializerMethodField()
@@ -63,7 +63,7 @@ class VisitSerializer(serializers.ModelSerializer):
         return obj.request.number if obj.request_id else None
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class IsolationCaseSerializer(serializers.ModelSerializer):
     resident_name = serializers.CharField(source="resident.name", read_only=True)
     address = serializers.CharField(source="resident.household.address", read_only=True)
     keeper = serializers.CharField(source="keeper.username", read_only=True)
@@ -75,19 +75,19 @@ class CaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CaseDetailSerializer(CaseSerializer):
+class IsolationCaseDetailSerializer(IsolationCaseSerializer):
     visits = serializers.SerializerMethodField()
 
-    class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "visits"]
+    class Meta(IsolationCaseSerializer.Meta):
+        fields = [*IsolationCaseSerializer.Meta.fields, "visits"]
         read_only_fields = fields
 
     def get_visits(self, obj: IsolationCase) -> list:
         visits = obj.visits.select_related("request").order_by("-day", "-slot")
-        return VisitSerializer(visits, many=True, context=self.context).data  # type: ignore[return-value]
+        return HealthVisitSerializer(visits, many=True, context=self.context).data  # type: ignore[return-value]
 
 
-class CaseCreateSerializer(serializers.Serializer):
+class IsolationCaseCreateSerializer(serializers.Serializer):
     resident = serializers.IntegerField()
     category = serializers.ChoiceField(choices=IsolationCategory.choices)
     reason = serializers.CharField(max_length=200)
@@ -96,7 +96,7 @@ class CaseCreateSerializer(serializers.Serializer):
     keeper = serializers.CharField(help_text="A username.")
 
 
-class VisitCreateSerializer(serializers.Serializer):
+class HealthVisitCreateSerializer(serializers.Serializer):
     slot = serializers.ChoiceField(choices=VisitSlot.choices)
     temperature = serializers.CharField(max_length=10)
     symptoms = serializers.CharField(required=False, allow_blank=True, default="")
@@ -108,7 +108,7 @@ class VisitCreateSerializer(serializers.Serializer):
     )
 
 
-class ReleaseSerializer(serializers.Serializer):
+class IsolationReleaseSerializer(serializers.Serializer):
     at = serializers.DateTimeField(required=False)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -126,11 +126,15 @@ def _keeper(username: str) -> User:
         OpenApiParameter("region", str, description=gettext_lazy("A region path.")),
         OpenApiParameter("status", str, enum=IsolationCase.Status.values),
     ],
-    request=CaseCreateSerializer,
-    responses={200: CaseSerializer(many=True), 201: CaseDetailSerializer, **WRITE_ERRORS},
+    request=IsolationCaseCreateSerializer,
+    responses={
+        200: IsolationCaseSerializer(many=True),
+        201: IsolationCaseDetailSerializer,
+        **WRITE_ERRORS,
+    },
 )
 class IsolationCaseList(ApiView, ListAPIView):
-    serializer_class = CaseSerializer
+    serializer_class = IsolationCaseSerializer
 
     def get_queryset(self):
         cases = isolation.cases_for(self.request.user)
@@ -145,7 +149,7 @@ class IsolationCaseList(ApiView, ListAPIView):
         return cases.order_by("status", "planned_end", "id")
 
     def post(self, request, *args, **kwargs) -> Response:
-        body = CaseCreateSerializer(data=request.data)
+        body = IsolationCaseCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         v = body.validated_data
         resident = access_by_id(
@@ -167,12 +171,12 @@ class IsolationCaseList(ApiView, ListAPIView):
 def _detail(request, pk: int) -> dict:
     case = access_by_id(isolation.cases_for(request.user), request.user, pk)
     context = {"sees_health": policy_for(request.user).sees_case_health(case)}
-    return CaseDetailSerializer(case, context=context).data  # type: ignore[return-value]
+    return IsolationCaseDetailSerializer(case, context=context).data  # type: ignore[return-value]
 
 
 @extend_schema(
     summary=gettext_lazy("One home-isolation case with its visits"),
-    responses={200: CaseDetailSerializer, **ERRORS},
+    responses={200: IsolationCaseDetailSerializer, **ERRORS},
 )
 class IsolationCaseDetail(ApiView):
     def get(self, request, pk: int) -> Response:
@@ -186,12 +190,12 @@ class IsolationCaseDetail(ApiView):
         "with `raise_request` the needs become a request of the household (`category`). "
         "409 when the slot of the day is already recorded or the case is no longer open."
     ),
-    request=VisitCreateSerializer,
-    responses={201: CaseDetailSerializer, **WRITE_ERRORS},
+    request=HealthVisitCreateSerializer,
+    responses={201: IsolationCaseDetailSerializer, **WRITE_ERRORS},
 )
 class IsolationVisit(ApiView):
     def post(self, request, pk: int) -> Response:
-        body = VisitCreateSerializer(data=request.data)
+        body = HealthVisitCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         v = body.validated_data
         case = access_by_id(isolation.cases_for(request.user), request.user, pk)
@@ -212,12 +216,12 @@ class IsolationVisit(ApiView):
 
 @extend_schema(
     summary=gettext_lazy("Release a home-isolation case"),
-    request=ReleaseSerializer,
-    responses={200: CaseDetailSerializer, **WRITE_ERRORS},
+    request=IsolationReleaseSerializer,
+    responses={200: IsolationCaseDetailSerializer, **WRITE_ERRORS},
 )
 class IsolationRelease(ApiView):
     def post(self, request, pk: int) -> Response:
-        body = ReleaseSerializer(data=request.data)
+        body = IsolationReleaseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         case = access_by_id(isolation.cases_for(request.user), request.user, pk)
         isolation.case_release(
@@ -230,7 +234,7 @@ class IsolationRelease(ApiView):
         return Response(_detail(request, pk))
 
 
-class OccurrenceSerializer(serializers.Serializer):
+class CareOccurrenceSerializer(serializers.Serializer):
     service = serializers.IntegerField(source="service.pk")
     kind = serializers.CharField(source="service.kind")
     resident = serializers.IntegerField(source="service.resident_id")
@@ -248,12 +252,12 @@ class OccurrenceSerializer(serializers.Serializer):
         return keeper.username if keeper else None
 
 
-class CareRecordSerializer(serializers.Serializer):
+class CareRecordCreateSerializer(serializers.Serializer):
     due = serializers.DateTimeField()
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CareRecordOut(serializers.ModelSerializer):
+class CareRecordSerializer(serializers.ModelSerializer):
     class Meta:
         model = CareRecord
         fields = ["id", "service", "due", "status", "at", "note"]
@@ -269,7 +273,7 @@ class CareRecordOut(serializers.ModelSerializer):
         OpenApiParameter("region", str, description=gettext_lazy("A region path.")),
         OpenApiParameter("day", OpenApiTypes.DATE),
     ],
-    responses={200: OccurrenceSerializer(many=True), **ERRORS, 400: ErrorSerializer},
+    responses={200: CareOccurrenceSerializer(many=True), **ERRORS, 400: ErrorSerializer},
 )
 class CareServiceList(ApiView):
     def get(self, request) -> Response:
@@ -282,7 +286,7 @@ class CareServiceList(ApiView):
         rows = care.schedule(care.services_for(request.user, region), day, timezone.now())
         page = self.paginator.paginate_queryset(rows, request, view=self)  # type: ignore[union-attr]
         return self.paginator.get_paginated_response(  # type: ignore[union-attr]
-            OccurrenceSerializer(page, many=True).data
+            CareOccurrenceSerializer(page, many=True).data
         )
 
     @property
@@ -294,12 +298,12 @@ class CareServiceList(ApiView):
 
 @extend_schema(
     summary=gettext_lazy("Record a care service occurrence as done"),
-    request=CareRecordSerializer,
-    responses={201: CareRecordOut, **WRITE_ERRORS},
+    request=CareRecordCreateSerializer,
+    responses={201: CareRecordSerializer, **WRITE_ERRORS},
 )
 class CareServiceRecord(ApiView):
     def post(self, request, pk: int) -> Response:
-        body = CareRecordSerializer(data=request.data)
+        body = CareRecordCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         service = access_by_id(care.services_for(request.user), request.user, pk)
         record = care.care_record(
@@ -309,4 +313,4 @@ class CareServiceRecord(ApiView):
             actor=request.user,
             ip=client_ip(request),
         )
-        return Response(CareRecordOut(record).data, status=201)
+        return Response(CareRecordSerializer(record).data, status=201)
