@@ -238,6 +238,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets whose field names another app uses too (h-isolation).
+    "ENUM_NAME_OVERRIDES": {
+        "IsolationStatusEnum": "frontline.health.models.IsolationCase.Status",
+        "IsolationCategoryEnum": "frontline.health.models.IsolationCategory",
+        "CareRecordStatusEnum": "frontline.health.models.CareRecord.Status",
+        "CategoryEnum": "frontline.requests.models.Category",
+        "StatusEnum": "frontline.requests.models.Status",
+    },
 }
 
 LOGGING = {
@@ -314,6 +322,17 @@ FRONTLINE_ESCALATE_MINUTES = _env_int("FRONTLINE_ESCALATE_MINUTES", 60)
 FRONTLINE_NOTIFY_CHANNELS = ["frontline.requests.notify.InboxChannel"]
 # The worker's periodic supervision sweep, in seconds.
 FRONTLINE_SWEEP_SECONDS = _env_int("FRONTLINE_SWEEP_SECONDS", 60)
+
+# --- Health: home isolation visits and care services (h-isolation) -------------------------
+# A twice-daily visit slot is missed when its deadline (local time) passes with no visit;
+# the keeper is told then, and the grid chief FRONTLINE_VISIT_ESCALATE_HOURS later if the
+# visit is still missing. A care occurrence is missed FRONTLINE_CARE_GRACE_MINUTES after it
+# was due with nothing recorded. A temperature at or above FRONTLINE_FEVER_CELSIUS flags a
+# visit.
+FRONTLINE_VISIT_DEADLINES = {"am": "12:00", "pm": "20:00"}
+FRONTLINE_VISIT_ESCALATE_HOURS = _env_int("FRONTLINE_VISIT_ESCALATE_HOURS", 2)
+FRONTLINE_CARE_GRACE_MINUTES = _env_int("FRONTLINE_CARE_GRACE_MINUTES", 120)
+FRONTLINE_FEVER_CELSIUS = "37.3"
 
 # Background tasks (`frontline worker`) are rows in the database, so the worker needs
 # nothing beyond the database the app already uses.

@@ -634,7 +634,150 @@ ROUTES = {
         "outsider",
         404,
     ),
+    # Home isolation and care services (health, h-isolation): 安康小区's case and service.
+    "isolation_list": (
+        "get",
+        lambda w: reverse("isolation_list") + f"?region={w['region'].pk}",
+        "outsider",
+        404,
+    ),
+    "isolation_mine": (
+        "get",
+        lambda w: (_ankang_case(), reverse("isolation_mine"))[1],
+        "outsider",
+        "clean",
+    ),
+    "isolation_open": (
+        "get",
+        lambda w: reverse("isolation_open") + f"?resident={w['resident'].pk}",
+        "outside_staff",
+        404,
+    ),
+    "isolation_detail": (
+        "get",
+        lambda w: reverse("isolation_detail", args=[_ankang_case().pk]),
+        "outsider",
+        404,
+    ),
+    "isolation_visit": (
+        "post",
+        lambda w: (
+            reverse("isolation_visit", args=[_ankang_case().pk]),
+            {"slot": "am", "temperature": "36.5"},
+        ),
+        "outsider",
+        404,
+    ),
+    "isolation_release": (
+        "post",
+        lambda w: (reverse("isolation_release", args=[_ankang_case().pk]), {"note": "x"}),
+        "outside_staff",
+        404,
+    ),
+    "care_schedule": (
+        "get",
+        lambda w: (_ankang_care(), reverse("care_schedule") + f"?region={w['region'].pk}")[1],
+        "outsider",
+        404,
+    ),
+    "care_record": (
+        "post",
+        lambda w: (
+            reverse("care_record", args=[_ankang_care().pk]),
+            {"due": "2026-04-06T07:30:00+08:00"},
+        ),
+        "outsider",
+        404,
+    ),
+    "care_medical": (
+        "get",
+        lambda w: reverse("care_medical") + f"?region={w['region'].pk}",
+        "outside_staff",
+        404,
+    ),
+    "api:isolation-case-list": (
+        "get",
+        lambda w: (_ankang_case(), reverse("api:isolation-case-list"))[1],
+        "outsider",
+        "clean",
+    ),
+    "api:isolation-case-detail": (
+        "get",
+        lambda w: reverse("api:isolation-case-detail", args=[_ankang_case().pk]),
+        "outsider",
+        404,
+    ),
+    "api:isolation-case-visits": (
+        "post",
+        lambda w: (
+            reverse("api:isolation-case-visits", args=[_ankang_case().pk]),
+            {"slot": "am", "temperature": "36.5"},
+        ),
+        "outsider",
+        404,
+    ),
+    "api:isolation-case-release": (
+        "post",
+        lambda w: (reverse("api:isolation-case-release", args=[_ankang_case().pk]), {}),
+        "outside_staff",
+        404,
+    ),
+    "api:care-service-list": (
+        "get",
+        lambda w: (_ankang_care(), reverse("api:care-service-list") + "?region=" + ANKANG)[1],
+        "outsider",
+        404,
+    ),
+    "api:care-service-records": (
+        "post",
+        lambda w: (
+            reverse("api:care-service-records", args=[_ankang_care().pk]),
+            {"due": "2026-04-06T07:30:00+08:00"},
+        ),
+        "outsider",
+        404,
+    ),
 }
+
+
+def _ankang_case():
+    """王秀英 under home isolation, kept by 陡步河社区's staff (made once per test)."""
+    from frontline.health.isolation import case_open
+    from frontline.health.models import IsolationCase
+
+    case = IsolationCase.objects.filter(resident__name="王秀英").first()
+    if case is None:
+        staff = User.objects.get(username="community_staff")
+        case = case_open(
+            resident=Resident.objects.get(name="王秀英"),
+            category="home_isolation",
+            reason="自外地返回",
+            start=dt.date(2026, 4, 4),
+            planned_end=dt.date(2026, 4, 17),
+            keeper=staff,
+            actor=staff,
+        )
+    return case
+
+
+def _ankang_care():
+    """王秀英's daily visit (made once per test)."""
+    from frontline.health.care import service_create
+    from frontline.health.models import CareService
+
+    service = CareService.objects.filter(resident__name="王秀英").first()
+    if service is None:
+        staff = User.objects.get(username="community_staff")
+        service = service_create(
+            resident=Resident.objects.get(name="王秀英"),
+            kind="elderly_visit",
+            weekdays="1,2,3,4,5,6,7",
+            time="07:30",
+            keeper=staff,
+            start=dt.date(2026, 4, 4),
+            actor=staff,
+        )
+    return service
 
 
 def _group_order(world):
@@ -804,6 +947,10 @@ def test_the_same_routes_serve_their_own_people(world, grid_worker, community_st
         reverse("api:region-detail", args=[world["region"].pk]),
         reverse("api:grid-detail", args=[world["grid"].pk]),
         reverse("api:stats") + "?region=" + ANKANG,
+        reverse("isolation_detail", args=[_ankang_case().pk]),
+        reverse("care_schedule") + f"?region={world['region'].pk}",
+        reverse("api:isolation-case-detail", args=[_ankang_case().pk]),
+        reverse("api:care-service-list") + "?region=" + ANKANG,
     ]:
         assert client.get(url).status_code == 200, url
     assert "王秀英" in client.post(reverse("resident_search"), {"q": "王秀英"}).content.decode()

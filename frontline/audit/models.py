@@ -46,6 +46,13 @@ class AuditAction(models.TextChoices):
     DISINFECTION = "disinfection", _("Recorded a disinfection")
     ISOLATION_TRANSFER = "isolation_transfer", _("Transferred a person to an isolation point")
     STAY_END = "stay_end", _("Ended a stay at an isolation point")
+    # Home isolation and care services (health, h-isolation).
+    ISOLATION_OPEN = "isolation_open", _("Opened a home-isolation case")
+    ISOLATION_CHANGE = "isolation_change", _("Reassigned or released a home-isolation case")
+    HEALTH_VISIT = "health_visit", _("Recorded a health visit")
+    CARE_SERVICE = "care_service", _("Set up a care service")
+    CARE_RECORD = "care_record", _("Recorded a care service")
+    MEDICAL_ASSIGNMENT = "medical_assignment", _("Assigned or ended medical staff")
 
 
 class AuditQuerySet(models.QuerySet):

@@ -773,6 +773,12 @@ def load_demo(*, progress: Callable[[str], None] | None = None) -> DemoResult:
         from frontline.health.transfers import load_demo as load_transfers
 
         load_transfers(users, say)
+        from frontline.health.isolation import load_demo as load_isolation
+
+        load_isolation(users, say)
+        from frontline.health.care import load_demo as load_care
+
+        load_care(users, say)
     result.seconds = time.perf_counter() - started
     return result
 

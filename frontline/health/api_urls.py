@@ -1,8 +1,8 @@
 """Health routes of the API (included under /api/v1/ by frontline.api.urls)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import api_transfers
+from . import api_isolation, api_transfers
 
 urlpatterns: list = [
     # Isolation points and transfers (h-transfers).
@@ -14,4 +14,27 @@ urlpatterns: list = [
     ),
     path("transfers", api_transfers.TransferList.as_view(), name="transfer-list"),
     path("stays/<int:pk>/end", api_transfers.StayEnd.as_view(), name="stay-end"),
+    # Home isolation and care services (h-isolation).
+    path("isolation-cases", api_isolation.IsolationCaseList.as_view(), name="isolation-case-list"),
+    path(
+        "isolation-cases/<int:pk>",
+        api_isolation.IsolationCaseDetail.as_view(),
+        name="isolation-case-detail",
+    ),
+    path(
+        "isolation-cases/<int:pk>/visits",
+        api_isolation.IsolationVisit.as_view(),
+        name="isolation-case-visits",
+    ),
+    path(
+        "isolation-cases/<int:pk>/release",
+        api_isolation.IsolationRelease.as_view(),
+        name="isolation-case-release",
+    ),
+    path("care-services", api_isolation.CareServiceList.as_view(), name="care-service-list"),
+    path(
+        "care-services/<int:pk>/records",
+        api_isolation.CareServiceRecord.as_view(),
+        name="care-service-records",
+    ),
 ]

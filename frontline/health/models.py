@@ -259,6 +259,14 @@ class HealthVisit(Located):
             models.UniqueConstraint(fields=["case", "day", "slot"], name="one_visit_per_slot")
         ]
 
+    @property
+    def flagged(self) -> bool:
+        """A fever or any symptom: the grid chief is told at once."""
+        from decimal import Decimal
+
+        fever = Decimal(str(settings.FRONTLINE_FEVER_CELSIUS))
+        return self.temperature >= fever or bool(self.symptoms.strip())
+
 
 class MissedVisit(Located):
     """A visit slot that passed without a visit: first the keeper is told, then the chief."""
@@ -408,6 +416,8 @@ class CareService(Located):
     start = models.DateField(_("from"))
     end = models.DateField(_("until"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # Occurrences due before the service was set up are never "missed" (h-isolation).
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("care service")

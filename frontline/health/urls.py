@@ -1,8 +1,8 @@
 """Health pages. Each subdomain (zones, testing, isolation, transfers, care) adds its lines."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views_transfers
+from . import views_care, views_isolation, views_transfers
 
 urlpatterns: list = [
     # Isolation points, transfer teams and transfers (h-transfers).
@@ -24,4 +24,21 @@ urlpatterns: list = [
     path("health/transfers/", views_transfers.transfer_board, name="transfer_board"),
     path("health/teams/", views_transfers.team_list, name="team_list"),
     path("health/teams/<int:pk>/", views_transfers.team_detail, name="team_detail"),
+    # Home isolation (h-isolation).
+    path("health/isolation/", views_isolation.isolation_list, name="isolation_list"),
+    path("health/isolation/mine/", views_isolation.isolation_mine, name="isolation_mine"),
+    path("health/isolation/new/", views_isolation.isolation_open, name="isolation_open"),
+    path("health/isolation/<int:pk>/", views_isolation.isolation_detail, name="isolation_detail"),
+    path(
+        "health/isolation/<int:pk>/visit/", views_isolation.isolation_visit, name="isolation_visit"
+    ),
+    path(
+        "health/isolation/<int:pk>/release/",
+        views_isolation.isolation_release,
+        name="isolation_release",
+    ),
+    # Care services (h-isolation).
+    path("health/care/", views_care.care_schedule, name="care_schedule"),
+    path("health/care/<int:pk>/record/", views_care.care_record, name="care_record"),
+    path("health/care/medical/", views_care.medical_staff, name="care_medical"),
 ]

@@ -10,4 +10,6 @@ from .supervision import supervision_sweep
 @task()
 def sweep() -> dict[str, int]:
     """The supervision sweep (督办): enqueued every minute by the worker itself."""
-    return supervision_sweep()
+    from frontline.health.sweep import health_sweep
+
+    return {**supervision_sweep(), **health_sweep()}
