@@ -355,6 +355,12 @@ ROUTES = {
         "outsider",
         404,
     ),
+    "api:request-suggestions": (
+        "get",
+        lambda w: reverse("api:request-suggestions", args=[w["request"].pk]),
+        "outsider",
+        404,
+    ),
     **{
         f"api:request-{step}": (
             "post",
@@ -682,6 +688,7 @@ def test_the_same_routes_serve_their_own_people(world, grid_worker, community_st
         reverse("api:region-detail", args=[world["region"].pk]),
         reverse("api:grid-detail", args=[world["grid"].pk]),
         reverse("api:stats") + "?region=" + ANKANG,
+        reverse("api:request-suggestions", args=[world["request"].pk]),
     ]:
         assert client.get(url).status_code == 200, url
     assert "王秀英" in client.post(reverse("resident_search"), {"q": "王秀英"}).content.decode()

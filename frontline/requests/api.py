@@ -14,12 +14,13 @@ from frontline.api.views import ERRORS, ApiView, ErrorSerializer
 from frontline.audit.models import AuditAction
 from frontline.audit.services import audit_record, client_ip
 from frontline.core.access import access_by_id
+from frontline.accounts.policy import Action, policy_for
 from frontline.core.errors import PermissionDenied
 from frontline.people.models import Household, Resident
 
 from . import services
 from .models import STATUS_CHINESE, Category, Channel, Request, Status, Urgency
-from .queries import request_for, requests_for
+from .queries import dispatch_suggestions, request_for, requests_for
 
 STEP_ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer, **ERRORS}
 
@@ -265,3 +266,59 @@ class RequestStep(ApiView):
             services.request_return(request=target, actor=actor, reason=v["reason"], ip=ip)
         shown = request_for(request.user, pk, channel="api", ip=ip)
         return Response(RequestDetailSerializer(shown).data)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    username = serializers.CharField(allow_null=True, help_text=gettext_lazy("null: no account"))
+    name = serializers.CharField()
+    source = serializers.ChoiceField(choices=["duty", "grid", "place"])
+    roles = serializers.ListField(child=serializers.CharField())
+    role_labels = serializers.ListField(child=serializers.CharField())
+    on_shift = serializers.BooleanField()
+    open_requests = serializers.IntegerField()
+    can_take = serializers.BooleanField()
+    why_not = serializers.CharField()
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    results = SuggestionSerializer(many=True)
+    others = SuggestionSerializer(many=True)
+
+
+def _suggestion(s) -> dict:
+    return {
+        "username": s.username or None,
+        "name": s.name,
+        "source": s.source,
+        "roles": list(s.roles),
+        "role_labels": s.role_labels,
+        "on_shift": s.on_shift,
+        "open_requests": s.open_requests,
+        "can_take": s.can_take,
+        "why_not": s.why_not,
+    }
+
+
+@extend_schema(
+    summary=gettext_lazy("Who to dispatch a request to"),
+    description=gettext_lazy(
+        "`results`: people who may take it, those on duty at the compound with the matching "
+        "role first, then the grid's workers and the accounts working there, fewest open "
+        "requests first. `others`: people known there who cannot be dispatched to (no "
+        "account, or an account that does not cover the request), with the reason."
+    ),
+    responses={200: SuggestionsSerializer, **STEP_ERRORS},
+)
+class RequestSuggestions(ApiView):
+    def get(self, request, pk: int) -> Response:
+        target = access_by_id(
+            Request.objects.select_related("household__building"), request.user, pk
+        )
+        policy_for(request.user).require(Action.DISPATCH_REQUEST, target)
+        found = dispatch_suggestions(request.user, target)
+        return Response(
+            {
+                "results": [_suggestion(s) for s in found.people],
+                "others": [_suggestion(s) for s in found.others],
+            }
+        )

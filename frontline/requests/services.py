@@ -15,13 +15,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from frontline.accounts.models import User
-from frontline.accounts.policy import ROLE_ACTIONS, Action, policy_for
+from frontline.accounts.policy import Action, policy_for
 from frontline.audit.models import AuditAction
 from frontline.audit.services import audit_record
 from frontline.core.errors import Conflict, DomainError, PermissionDenied
@@ -480,28 +478,3 @@ def request_return(*, request: Request, actor: Any, reason: str, ip: str | None 
     if not reason:
         raise DomainError(_("Give a reason."))
     return request_transition(request=request, step="return", actor=actor, note=reason, ip=ip)
-
-
-# --- dispatch help -------------------------------------------------------------------------
-
-
-def suggested_assignees(request: Request, *, limit: int = 10) -> list[Any]:
-    """People who may take the request, working at its building, compound or community,
-    fewest open requests first."""
-    roles = [role for role, actions in ROLE_ACTIONS.items() if Action.WORK_REQUEST in actions]
-    places = [
-        getattr(request, f"{field}_id")
-        for field in ("building", "compound", "community")
-        if getattr(request, f"{field}_id")
-    ]
-    people = (
-        User.objects.filter(is_active=True, role__in=roles, region_id__in=places)
-        .select_related("region")
-        .annotate(
-            open_requests=Count(
-                "assigned_requests", filter=Q(assigned_requests__status__in=OPEN_STATUSES)
-            )
-        )
-        .order_by("open_requests", "-region__level", "username")
-    )
-    return [p for p in people[: limit * 2] if policy_for(p).may_take_request(request)][:limit]

@@ -41,7 +41,7 @@ from .models import (
     Supervision,
     Urgency,
 )
-from .queries import request_for, requests_for, visible_requests
+from .queries import dispatch_suggestions, request_for, requests_for, visible_requests
 
 PAGE_SIZE = 50
 STEPS = ("dispatch", "deliver", "report", "close", "cancel", "return")
@@ -172,7 +172,7 @@ def _detail_context(request, req: Request) -> dict:
         "events": list(req.events.all()),
         "steps": steps,
         "can_dispatch": can_dispatch,
-        "suggested": services.suggested_assignees(req) if can_dispatch else [],
+        "suggested": dispatch_suggestions(request.user, req) if can_dispatch else None,
         "can_step": policy.can_step_request(req),
         "can_close": "close" in steps and policy.can(Action.CLOSE_REQUEST, req),
         "can_cancel": "cancel" in steps and policy.can(Action.DISPATCH_REQUEST, req),
@@ -199,9 +199,9 @@ def request_step(request, pk: int, step: str):
     post, ip = request.POST, client_ip(request)
     try:
         if step == "dispatch":
-            assignee = User.objects.filter(
-                username=post.get("assignee", "").strip(), is_active=True
-            ).first()
+            # A name typed beside the suggestions wins over the suggestion left checked.
+            username = post.get("assignee_other", "").strip() or post.get("assignee", "").strip()
+            assignee = User.objects.filter(username=username, is_active=True).first()
             if assignee is None:
                 raise DomainError(_("Choose an active account to dispatch to."))
             services.request_dispatch(
