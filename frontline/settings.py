@@ -217,6 +217,10 @@ FRONTLINE_IMPORT_MAX_RATIO = _env_int("FRONTLINE_IMPORT_MAX_RATIO", 100)
 FRONTLINE_IMPORT_MAX_ROWS = _env_int("FRONTLINE_IMPORT_MAX_ROWS", 1_100_000)
 FRONTLINE_IMPORT_MAX_COLUMNS = _env_int("FRONTLINE_IMPORT_MAX_COLUMNS", 64)
 FRONTLINE_IMPORT_MAX_CELL_CHARS = _env_int("FRONTLINE_IMPORT_MAX_CELL_CHARS", 1000)
+# A sheet uploaded on the web with more rows than this is checked and imported by the
+# background worker (`frontline worker`), with its progress on the page, not while the
+# browser waits: 2,000 rows take a few seconds inline.
+FRONTLINE_WEB_IMPORT_INLINE_ROWS = _env_int("FRONTLINE_WEB_IMPORT_INLINE_ROWS", 2000)
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {

@@ -98,7 +98,17 @@ def world(lu_an, outsider, community_staff):
     service_request = request_create(
         actor=community_staff, household=household, category="medicine", description="降压药"
     )
+    from frontline.people.import_jobs import import_job_start
+
+    job = import_job_start(
+        uploader=community_staff,
+        kind="preview",
+        filename="大表.csv",
+        token="0" * 32,
+        extension=".csv",
+    )
     return {
+        "job": job,
         "request": service_request,
         "region": ankang,
         "household": household,
@@ -170,6 +180,21 @@ ROUTES = {
         "outside_staff",
         404,
     ),
+    # A census job run by the worker: its uploader's alone, like the upload itself.
+    **{
+        name: (
+            method,
+            lambda w, name=name: reverse(name, args=[w["job"].pk]),
+            "outside_staff",
+            404,
+        )
+        for name, method in (
+            ("census_job", "get"),
+            ("census_job_status", "get"),
+            ("census_job_commit", "post"),
+            ("census_job_errors", "get"),
+        )
+    },
     "census_template": ("get", lambda w: reverse("census_template"), "outside_staff", 200),
     "census_export": (
         "get",
@@ -697,6 +722,8 @@ def test_the_same_routes_serve_their_own_people(world, grid_worker, community_st
     export = staff.get(reverse("census_export") + f"?region={world['region'].pk}&format=csv")
     assert export.status_code == 200
     assert "王秀英" in b"".join(export.streaming_content).decode("utf-8-sig")
+    job_page = world["owner"].get(reverse("census_job_status", args=[world["job"].pk]))
+    assert job_page.status_code == 200 and "大表.csv" in job_page.content.decode()
     commit = world["owner"].post(reverse("census_import_commit", args=[world["token"]]))
     assert commit.status_code == 200 and Resident.objects.filter(name="钱多多").exists()
 
