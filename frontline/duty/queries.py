@@ -8,8 +8,8 @@ they are on a shift right now, so that a dispatcher sees who is free.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone

@@ -10,11 +10,11 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
 from frontline.accounts.models import User
+from frontline.accounts.policy import Action, policy_for
 from frontline.api.views import ERRORS, ApiView, ErrorSerializer
 from frontline.audit.models import AuditAction
 from frontline.audit.services import audit_record, client_ip
 from frontline.core.access import access_by_id
-from frontline.accounts.policy import Action, policy_for
 from frontline.core.errors import PermissionDenied
 from frontline.people.models import Household, Resident
 
