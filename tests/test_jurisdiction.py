@@ -65,7 +65,7 @@ def project_routes() -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def world(lu_an, outsider, community_staff):
+def world(lu_an, outsider, community_staff, settings, tmp_path):
     """Objects of 城南镇 to aim at, and the people who aim."""
     ankang = Region.objects.get(path=ANKANG)
     household = lu_an["ankang"][0]
@@ -93,10 +93,17 @@ def world(lu_an, outsider, community_staff):
     sheet.name = "upload.csv"
     preview = owner.post(reverse("census_import"), {"sheet": sheet})
     token = preview.context["token"]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from frontline.requests.services import request_create
 
+    settings.FRONTLINE_PHOTO_DIR = tmp_path / "photos"
     service_request = request_create(
-        actor=community_staff, household=household, category="medicine", description="降压药"
+        actor=community_staff,
+        household=household,
+        category="medicine",
+        description="降压药",
+        photos=[SimpleUploadedFile("药盒.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64)],
     )
     from frontline.people.import_jobs import import_job_start
 
@@ -109,6 +116,7 @@ def world(lu_an, outsider, community_staff):
     )
     return {
         "job": job,
+        "photo": service_request.photos.get(),
         "request": service_request,
         "region": ankang,
         "household": household,
@@ -322,6 +330,25 @@ ROUTES = {
         lambda w: reverse("resident_close", args=["forged:x", w["request"].pk]),
         "outsider",
         403,
+    ),
+    "resident_photo": (
+        "get",
+        lambda w: reverse("resident_photo", args=["forged:x", w["request"].pk, w["photo"].pk]),
+        "outsider",
+        403,
+    ),
+    # A request's photo: only through a request the caller may see.
+    "request_photo": (
+        "get",
+        lambda w: reverse("request_photo", args=[w["request"].pk, w["photo"].pk]),
+        "outsider",
+        404,
+    ),
+    "api:request-photo": (
+        "get",
+        lambda w: reverse("api:request-photo", args=[w["request"].pk, w["photo"].pk]),
+        "outsider",
+        404,
     ),
     # Group purchasing aimed at 安康小区: its orders, an order of it, an action on one.
     "group_order_list": (
@@ -636,6 +663,7 @@ PUBLIC = {
     "login",
     "resident_page",
     "resident_close",
+    "resident_photo",
     "party_report",
     "set_language",
     "favicon",
@@ -714,6 +742,8 @@ def test_the_same_routes_serve_their_own_people(world, grid_worker, community_st
         reverse("api:grid-detail", args=[world["grid"].pk]),
         reverse("api:stats") + "?region=" + ANKANG,
         reverse("api:request-suggestions", args=[world["request"].pk]),
+        reverse("request_photo", args=[world["request"].pk, world["photo"].pk]),
+        reverse("api:request-photo", args=[world["request"].pk, world["photo"].pk]),
     ]:
         assert client.get(url).status_code == 200, url
     assert "王秀英" in client.post(reverse("resident_search"), {"q": "王秀英"}).content.decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -83,11 +84,23 @@ class RequestSerializer(serializers.ModelSerializer):
         return obj.duplicate_of.number if obj.duplicate_of_id else None
 
 
+class PhotoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    step = serializers.CharField(help_text=gettext_lazy("receive or report"))
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, obj) -> str:
+        return reverse("api:request-photo", args=[obj.request_id, obj.pk])
+
+
 class RequestDetailSerializer(RequestSerializer):
     history = HistorySerializer(source="events", many=True, read_only=True)
+    photos = PhotoSerializer(many=True, read_only=True)
 
     class Meta(RequestSerializer.Meta):
-        fields = [*RequestSerializer.Meta.fields, "history"]
+        fields = [*RequestSerializer.Meta.fields, "history", "photos"]
         read_only_fields = fields
 
 
@@ -98,6 +111,11 @@ class RequestCreateSerializer(serializers.Serializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.GRID_WORKER)
     description = serializers.CharField(max_length=services.DESCRIPTION_MAX)
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text=gettext_lazy("Photos (multipart/form-data): JPEG, PNG or WebP."),
+    )
 
 
 class StepSerializer(serializers.Serializer):
@@ -105,6 +123,11 @@ class StepSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     satisfaction = serializers.IntegerField(required=False)
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text=gettext_lazy("With report, as multipart/form-data: JPEG, PNG or WebP."),
+    )
 
 
 @extend_schema(
@@ -187,6 +210,7 @@ class RequestList(ApiView, ListAPIView):
             description=data.validated_data["description"],
             idempotency_key=request.headers.get("Idempotency-Key", ""),
             ip=client_ip(request),
+            photos=_photos(request),
         )
         shown = request_for(
             request.user, created.pk, channel="api", ip=client_ip(request), audit=False
@@ -205,6 +229,11 @@ class RequestDetail(ApiView):
     def get(self, request, pk: int) -> Response:
         shown = request_for(request.user, pk, channel="api", ip=client_ip(request))
         return Response(RequestDetailSerializer(shown).data)
+
+
+def _photos(request) -> list:
+    # Files come as multipart/form-data; a JSON body has none.
+    return request.FILES.getlist("photos") if hasattr(request, "FILES") else []
 
 
 def _assignee(username: str) -> User:
@@ -251,7 +280,9 @@ class RequestStep(ApiView):
         elif self.step == "deliver":
             services.request_deliver(request=target, actor=actor, note=v["note"], ip=ip)
         elif self.step == "report":
-            services.request_report(request=target, actor=actor, note=v["note"], ip=ip)
+            services.request_report(
+                request=target, actor=actor, note=v["note"], photos=_photos(request), ip=ip
+            )
         elif self.step == "close":
             services.request_close(
                 request=target,
@@ -322,3 +353,15 @@ class RequestSuggestions(ApiView):
                 "others": [_suggestion(s) for s in found.others],
             }
         )
+
+
+@extend_schema(
+    summary=gettext_lazy("One photo of a request"),
+    responses={(200, "image/*"): bytes, **ERRORS},
+)
+class RequestPhotoFile(ApiView):
+    def get(self, request, pk: int, photo: int):
+        from .photos import photo_for
+        from .views import photo_response
+
+        return photo_response(photo_for(request.user, pk, photo))

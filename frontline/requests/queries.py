@@ -58,7 +58,8 @@ def request_for(
             visible_requests(user)
             .select_related("household__building", "resident", "assignee", "duplicate_of")
             .prefetch_related(
-                Prefetch("events", queryset=RequestEvent.objects.order_by("at", "id"))
+                Prefetch("events", queryset=RequestEvent.objects.order_by("at", "id")),
+                "photos",
             )
             .get(pk=pk)
         )
