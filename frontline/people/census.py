@@ -273,7 +273,7 @@ def estimate_rows(path: Path | str) -> int:
         # The <dimension> at the head of each sheet's XML, read straight from the zip: opening
         # the workbook with a library would read its shared strings first, unlimited.
         try:
-            declared = []
+            declared: list[int] = []
             with zipfile.ZipFile(path) as book:
                 for name in book.namelist():
                     if name.startswith("xl/worksheets/") and name.endswith(".xml"):

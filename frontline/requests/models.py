@@ -412,3 +412,6 @@ class RequestPhoto(models.Model):
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}/{self.pk}"

@@ -146,6 +146,8 @@ def dispatch_suggestions(user: Any, request: Request, *, limit: int = 10) -> Dis
     from frontline.territory.models import Grid, GridMember, Region
 
     found: dict[int, dict[str, Any]] = {}
+    if request.compound_id is None:  # every household's building is in a compound
+        return DispatchHelp(people=[], others=[])
     for c in suggested_people(user, request.compound_id, CATEGORY_ROLES[request.category]):
         found[c.person.pk] = {
             "user": c.person,
@@ -191,7 +193,7 @@ def dispatch_suggestions(user: Any, request: Request, *, limit: int = 10) -> Dis
             )
         elif member.user.is_active:
             entry = found.setdefault(
-                member.user_id,
+                member.user.pk,
                 {"user": member.user, "source": "grid", "roles": (), "on_shift": False},
             )
             if entry["source"] == "place":
@@ -202,7 +204,8 @@ def dispatch_suggestions(user: Any, request: Request, *, limit: int = 10) -> Dis
         .annotate(n=Count("id"))
         .values_list("assignee_id", "n")
     )
-    people, others = [], []
+    people: list[Suggestion] = []
+    others: list[Suggestion] = []
     for pk, entry in found.items():
         person = entry["user"]
         can_take = policy_for(person).may_take_request(request)
