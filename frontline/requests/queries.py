@@ -222,6 +222,15 @@ def dispatch_suggestions(user: Any, request: Request, *, limit: int = 10) -> Dis
             else _("Their account's role or place does not cover this request."),
         )
         (people if can_take else others).append(suggestion)
-    people.sort(key=lambda s: (s.source != "duty", s.open_requests, s.on_shift, s.user.username))
+    # Among equals, those working closest to the request (a building before its community).
+    people.sort(
+        key=lambda s: (
+            s.source != "duty",
+            s.open_requests,
+            s.on_shift,
+            -(s.user.region.level if s.user.region_id else 0),
+            s.user.username,
+        )
+    )
     others.sort(key=lambda s: (s.source != "duty", s.name))
     return DispatchHelp(people=people[:limit], others=(others + without_account)[:limit])
