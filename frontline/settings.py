@@ -195,6 +195,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Census sheets uploaded through the web wait here between preview and commit.
 UPLOAD_DIR = DATA_DIR / "uploads"
+# Photos given with requests: private like everything in DATA_DIR, served only by views
+# that check who asks (frontline.requests.photos).
+FRONTLINE_PHOTO_DIR = DATA_DIR / "photos"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -218,6 +221,13 @@ FRONTLINE_IMPORT_MAX_RATIO = _env_int("FRONTLINE_IMPORT_MAX_RATIO", 100)
 FRONTLINE_IMPORT_MAX_ROWS = _env_int("FRONTLINE_IMPORT_MAX_ROWS", 1_100_000)
 FRONTLINE_IMPORT_MAX_COLUMNS = _env_int("FRONTLINE_IMPORT_MAX_COLUMNS", 64)
 FRONTLINE_IMPORT_MAX_CELL_CHARS = _env_int("FRONTLINE_IMPORT_MAX_CELL_CHARS", 1000)
+# A sheet uploaded on the web with more rows than this is checked and imported by the
+# background worker (`frontline worker`), with its progress on the page, not while the
+# browser waits: 2,000 rows take a few seconds inline.
+FRONTLINE_WEB_IMPORT_INLINE_ROWS = _env_int("FRONTLINE_WEB_IMPORT_INLINE_ROWS", 2000)
+# Photos with a request (at registration, at 交单): each at most this large, this many a step.
+FRONTLINE_REQUEST_PHOTO_MAX_MB = _env_int("FRONTLINE_REQUEST_PHOTO_MAX_MB", 5)
+FRONTLINE_REQUEST_PHOTOS_MAX = _env_int("FRONTLINE_REQUEST_PHOTOS_MAX", 3)
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {

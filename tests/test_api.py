@@ -85,7 +85,10 @@ PUBLIC_ROUTES = {"root", "schema", "docs", "no-such-route"}
 
 def _private_routes() -> list[str]:
     return [
-        reverse(f"api:{p.name}", kwargs={"pk": 1} if "<int:pk>" in str(p.pattern) else None)
+        reverse(
+            f"api:{p.name}",
+            kwargs={key: 1 for key in ("pk", "photo") if f"<int:{key}>" in str(p.pattern)} or None,
+        )
         for p in api_urls.urlpatterns
         if p.name not in PUBLIC_ROUTES
     ]

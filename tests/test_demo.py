@@ -405,3 +405,22 @@ def test_loading_the_mobilisation_again_changes_nothing(city):
     load_mobilisation(users)
 
     assert [t.objects.count() for t in tables] == before
+
+
+def test_a_dialysis_run_at_ankang_suggests_the_compounds_driver(city):
+    from frontline.accounts.models import User
+    from frontline.people.models import Household
+    from frontline.requests.queries import dispatch_suggestions
+    from frontline.requests.services import request_create
+
+    worker = User.objects.get(username="grid_worker")
+    household = Household.objects.filter(
+        building__path__startswith="裕安区/城南镇/陡步河社区/安康小区/"
+    ).first()
+    req = request_create(
+        actor=worker, household=household, category="medical", description="透析，周三上午"
+    )
+
+    first = dispatch_suggestions(worker, req).people[0]
+
+    assert first.username == "ankang_driver" and first.roles == ("delivery",)

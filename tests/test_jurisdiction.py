@@ -65,7 +65,7 @@ def project_routes() -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def world(lu_an, outsider, community_staff):
+def world(lu_an, outsider, community_staff, settings, tmp_path):
     """Objects of 城南镇 to aim at, and the people who aim."""
     ankang = Region.objects.get(path=ANKANG)
     household = lu_an["ankang"][0]
@@ -93,12 +93,30 @@ def world(lu_an, outsider, community_staff):
     sheet.name = "upload.csv"
     preview = owner.post(reverse("census_import"), {"sheet": sheet})
     token = preview.context["token"]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from frontline.requests.services import request_create
 
+    settings.FRONTLINE_PHOTO_DIR = tmp_path / "photos"
     service_request = request_create(
-        actor=community_staff, household=household, category="medicine", description="降压药"
+        actor=community_staff,
+        household=household,
+        category="medicine",
+        description="降压药",
+        photos=[SimpleUploadedFile("药盒.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64)],
+    )
+    from frontline.people.import_jobs import import_job_start
+
+    job = import_job_start(
+        uploader=community_staff,
+        kind="preview",
+        filename="大表.csv",
+        token="0" * 32,
+        extension=".csv",
     )
     return {
+        "job": job,
+        "photo": service_request.photos.get(),
         "request": service_request,
         "region": ankang,
         "household": household,
@@ -170,6 +188,21 @@ ROUTES = {
         "outside_staff",
         404,
     ),
+    # A census job run by the worker: its uploader's alone, like the upload itself.
+    **{
+        name: (
+            method,
+            lambda w, name=name: reverse(name, args=[w["job"].pk]),
+            "outside_staff",
+            404,
+        )
+        for name, method in (
+            ("census_job", "get"),
+            ("census_job_status", "get"),
+            ("census_job_commit", "post"),
+            ("census_job_errors", "get"),
+        )
+    },
     "census_template": ("get", lambda w: reverse("census_template"), "outside_staff", 200),
     "census_export": (
         "get",
@@ -298,6 +331,25 @@ ROUTES = {
         "outsider",
         403,
     ),
+    "resident_photo": (
+        "get",
+        lambda w: reverse("resident_photo", args=["forged:x", w["request"].pk, w["photo"].pk]),
+        "outsider",
+        403,
+    ),
+    # A request's photo: only through a request the caller may see.
+    "request_photo": (
+        "get",
+        lambda w: reverse("request_photo", args=[w["request"].pk, w["photo"].pk]),
+        "outsider",
+        404,
+    ),
+    "api:request-photo": (
+        "get",
+        lambda w: reverse("api:request-photo", args=[w["request"].pk, w["photo"].pk]),
+        "outsider",
+        404,
+    ),
     # Group purchasing aimed at 安康小区: its orders, an order of it, an action on one.
     "group_order_list": (
         "get",
@@ -352,6 +404,12 @@ ROUTES = {
     "api:request-detail": (
         "get",
         lambda w: reverse("api:request-detail", args=[w["request"].pk]),
+        "outsider",
+        404,
+    ),
+    "api:request-suggestions": (
+        "get",
+        lambda w: reverse("api:request-suggestions", args=[w["request"].pk]),
         "outsider",
         404,
     ),
@@ -870,6 +928,7 @@ PUBLIC = {
     "login",
     "resident_page",
     "resident_close",
+    "resident_photo",
     "party_report",
     "set_language",
     "favicon",
@@ -947,6 +1006,9 @@ def test_the_same_routes_serve_their_own_people(world, grid_worker, community_st
         reverse("api:region-detail", args=[world["region"].pk]),
         reverse("api:grid-detail", args=[world["grid"].pk]),
         reverse("api:stats") + "?region=" + ANKANG,
+        reverse("api:request-suggestions", args=[world["request"].pk]),
+        reverse("request_photo", args=[world["request"].pk, world["photo"].pk]),
+        reverse("api:request-photo", args=[world["request"].pk, world["photo"].pk]),
         reverse("isolation_detail", args=[_ankang_case().pk]),
         reverse("care_schedule") + f"?region={world['region'].pk}",
         reverse("api:isolation-case-detail", args=[_ankang_case().pk]),
@@ -959,6 +1021,8 @@ def test_the_same_routes_serve_their_own_people(world, grid_worker, community_st
     export = staff.get(reverse("census_export") + f"?region={world['region'].pk}&format=csv")
     assert export.status_code == 200
     assert "王秀英" in b"".join(export.streaming_content).decode("utf-8-sig")
+    job_page = world["owner"].get(reverse("census_job_status", args=[world["job"].pk]))
+    assert job_page.status_code == 200 and "大表.csv" in job_page.content.decode()
     commit = world["owner"].post(reverse("census_import_commit", args=[world["token"]]))
     assert commit.status_code == 200 and Resident.objects.filter(name="钱多多").exists()
 

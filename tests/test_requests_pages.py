@@ -68,7 +68,7 @@ def test_steps_by_tap_and_my_tasks(grid_worker, driver, lu_an):
     )
     staff = _client(grid_worker)
     detail = staff.get(reverse("request_detail", args=[req.pk]))
-    assert [u.username for u in detail.context["suggested"]][:1] == ["driver"]
+    assert [s.username for s in detail.context["suggested"].people][:1] == ["driver"]
     staff.post(reverse("request_step", args=[req.pk, "dispatch"]), {"assignee": "driver"})
 
     runner = _client(driver)

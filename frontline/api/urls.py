@@ -32,6 +32,16 @@ urlpatterns = [
     path("audit", AuditList.as_view(), name="audit-list"),
     path("requests", requests_api.RequestList.as_view(), name="request-list"),
     path("requests/<int:pk>", requests_api.RequestDetail.as_view(), name="request-detail"),
+    path(
+        "requests/<int:pk>/photos/<int:photo>",
+        requests_api.RequestPhotoFile.as_view(),
+        name="request-photo",
+    ),
+    path(
+        "requests/<int:pk>/suggestions",
+        requests_api.RequestSuggestions.as_view(),
+        name="request-suggestions",
+    ),
     *[
         path(
             f"requests/<int:pk>/{step}",

@@ -579,6 +579,7 @@ _ANKANG_VOLUNTEERS = (
     ("ankang_v3", "余建军"),
     ("ankang_v4", "戴春梅"),
 )
+_ANKANG_DRIVER = ("ankang_driver", "邵师傅")
 
 
 def _ankang_roster(users: dict[str, Any]) -> None:
@@ -600,7 +601,12 @@ def _ankang_roster(users: dict[str, Any]) -> None:
             username=username, role="volunteer", region=ankang, full_name=name
         )
         people.append(user)
+    # The compound's driver (配送员): the one suggested for a dialysis run (issue 7's demo).
+    driver = User.objects.filter(username=_ANKANG_DRIVER[0]).first() or user_create(
+        username=_ANKANG_DRIVER[0], role="volunteer", region=ankang, full_name=_ANKANG_DRIVER[1]
+    )
     roles = (
+        (TenRole.DELIVERY, driver),
         (TenRole.DUTY, people[0]),
         (TenRole.PATROL, people[1]),
         (TenRole.TESTING, people[2]),

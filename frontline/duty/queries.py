@@ -8,6 +8,7 @@ they are on a shift right now, so that a dispatcher sees who is free.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,23 +27,31 @@ class Candidate:
 
 
 def suggested_people(
-    user: Any, compound: Region, role: str | None = None, now: dt.datetime | None = None
+    user: Any,
+    compound: Region | int,
+    role: str | Iterable[str] | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Candidate]:
-    """People at `compound` (inside `user`'s jurisdiction) who hold `role` (any role when
-    None), then confirmed reporters without a role; free people first. Three queries."""
+    """People at `compound` (inside `user`'s jurisdiction) who hold `role` (one of several
+    roles; any role when None), then confirmed reporters without a role; free people
+    first. Three queries (two with a role)."""
     now = now or timezone.now()
-    assignments = RoleAssignment.objects.visible_to(user).filter(compound_id=compound.pk)
-    if role:
+    compound_id = compound if isinstance(compound, int) else compound.pk
+    assignments = RoleAssignment.objects.visible_to(user).filter(compound_id=compound_id)
+    if isinstance(role, str):
         assignments = assignments.filter(role=role)
+    elif role is not None:
+        assignments = assignments.filter(role__in=list(role))
     roles: dict[int, list[str]] = {}
     people: dict[int, Any] = {}
-    for a in assignments.select_related("person").order_by("role", "id"):
+    # The person's region comes along: callers ask the policy whether they may take work.
+    for a in assignments.select_related("person__region").order_by("role", "id"):
         roles.setdefault(a.person_id, []).append(a.role)
         people[a.person_id] = a.person
     if role is None:
         for r in (
             Report.objects.visible_to(user)
-            .filter(compound_id=compound.pk, state=Report.State.CONFIRMED, user__isnull=False)
+            .filter(compound_id=compound_id, state=Report.State.CONFIRMED, user__isnull=False)
             .select_related("user")
         ):
             people.setdefault(r.user_id, r.user)

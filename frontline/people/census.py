@@ -147,6 +147,8 @@ _NAME_RELATION = re.compile(r"^(.*?)\s*[(（]\s*([^()（）]*?)\s*[)）]$")
 _REQUIRED_EXCEPT_ID = [c for c in CENSUS_COLUMNS if c in REQUIRED_COLUMNS and c != "身份证号"]
 
 BATCH_SIZE = 2000
+# How often a long import reports how far it has read (see `import_census`'s on_progress).
+PROGRESS_ROWS = 1000
 SHEET_TITLE = "普查"
 # What a result keeps and shows; the rest are counted by kind (and streamed to a file).
 ERRORS_KEPT = 200
@@ -249,6 +251,43 @@ class Limits:
             columns=settings.FRONTLINE_IMPORT_MAX_COLUMNS,
             cell_chars=settings.FRONTLINE_IMPORT_MAX_CELL_CHARS,
         )
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
+
+
+def estimate_rows(path: Path | str) -> int:
+    """A cheap estimate of a sheet's rows, to decide before reading it whether it is checked
+    while the browser waits or by the background worker: the lines of a CSV, the declared
+    size of an .xlsx's sheets (less a header line each), else the file's size at ~50 bytes a
+    row (an .xls or .ods row is rarely smaller). Never reads the cells."""
+    path = Path(path)
+    size = path.stat().st_size
+    with path.open("rb") as stream:
+        kind = _sniff_kind(stream.read(512), path.name)
+        if kind == "csv":
+            stream.seek(0)
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
+            return max(0, lines - 1)  # the header
+    if kind == "xlsx":
+        # The <dimension> at the head of each sheet's XML, read straight from the zip: opening
+        # the workbook with a library would read its shared strings first, unlimited.
+        try:
+            declared: list[int] = []
+            with zipfile.ZipFile(path) as book:
+                for name in book.namelist():
+                    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                        with book.open(name) as sheet:
+                            found = _DIMENSION.search(sheet.read(4096))
+                        if found is None:
+                            declared = []
+                            break
+                        declared.append(int(found.group(1) or 1))
+            if declared:
+                return max(0, sum(declared) - len(declared))  # a header each
+        except (zipfile.BadZipFile, OSError, ValueError):
+            pass  # a broken file is the import's to report, not this estimate's
+    return size // 50
 
 
 def upload_too_large(size: int) -> str | None:
@@ -1855,6 +1894,7 @@ def import_census(
     today: dt.date | None = None,
     errors_to: Path | str | IO[str] | None = None,
     ip: str | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
 ) -> ImportResult:
     """Validate the whole sheet and, if every row is right and this is no dry run, write it.
 
@@ -1864,6 +1904,9 @@ def import_census(
     audited as that person. Without one the import acts as the system, unconfined.
     `errors_to` receives every error as CSV; the result keeps the first ERRORS_KEPT.
     Raises DomainError when the role may not import or another import holds the lock.
+    `on_progress(phase, rows)` hears how far it is: ("checking", rows read so far) every
+    PROGRESS_ROWS rows, then ("writing", rows) when the write transaction opens (the
+    writing itself is one transaction, whose progress nobody outside could read).
     """
     if isinstance(source, str | Path) and not filename:
         filename = str(source)
@@ -1894,11 +1937,14 @@ def import_census(
                     progress,
                     spool,
                     policy_for(actor),
+                    on_progress,
                 )
             except _Stop as exc:
                 result.add_error(_file_error(str(exc)))
             if result.ok and not dry_run:
                 spool.seek(0)
+                if on_progress is not None:
+                    on_progress("writing", result.rows)
                 _write(spool, result, confine, actor, filename, ip)
         if not result.ok:
             result._forget_counts()
@@ -1942,6 +1988,7 @@ def _check(
     progress: bool,
     spool: IO[bytes],
     viewer: Any,
+    on_progress: Callable[[str, int], None] | None = None,
 ) -> None:
     """The first pass: validate every row and count or spool the good ones. Reads only."""
     limits = Limits.from_settings()
@@ -2047,10 +2094,14 @@ def _check(
                 if len(batch) >= BATCH_SIZE:
                     flush()
             bar(1)
+            if on_progress is not None and result.rows % PROGRESS_ROWS == 0:
+                on_progress("checking", result.rows)
         if batch:
             flush()
     result.sheet = None
     bar(0, close=True)
+    if on_progress is not None:
+        on_progress("checking", result.rows)
     if recognised == 0:
         if first is None or first[1] is None:
             raise _Stop(_("the file is empty"))

@@ -200,3 +200,71 @@ class Visit(Located):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.day} {self.outcome}"
+
+
+class ImportJob(Located):
+    """A census sheet checked or written by the background worker (`frontline worker`).
+
+    A sheet above FRONTLINE_WEB_IMPORT_INLINE_ROWS is too large to check or write while a
+    browser waits: the upload makes a job, the worker runs it as its uploader (who may have
+    lost the right meanwhile: the import asks the policy again), and the page polls it.
+    Located at the uploader's jurisdiction; only the uploader sees it.
+    """
+
+    class Kind(models.TextChoices):
+        PREVIEW = "preview", pgettext_lazy("import job", "Check")
+        COMMIT = "commit", pgettext_lazy("import job", "Import")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", pgettext_lazy("import job", "Queued")
+        RUNNING = "running", pgettext_lazy("import job", "Running")
+        DONE = "done", pgettext_lazy("import job", "Done")
+        FAILED = "failed", pgettext_lazy("import job", "Failed")
+
+    uploader = models.ForeignKey(
+        "accounts.User", models.CASCADE, related_name="import_jobs", verbose_name=_("uploader")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    # The sheet waits in UPLOAD_DIR as "<uploader id>-<token><extension>".
+    token = models.CharField(max_length=32)
+    extension = models.CharField(max_length=8)
+    # The uploader's language when they uploaded: the messages are written in it.
+    language = models.CharField(max_length=16, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    # The commit of a checked sheet names its check; one commit per check.
+    preview = models.OneToOneField(
+        "self", models.SET_NULL, null=True, blank=True, related_name="commit_job"
+    )
+    phase = models.CharField(max_length=10, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)  # 0: not known yet
+    # The import's result, pickled by the worker (ours alone; never from an upload).
+    result = models.BinaryField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["uploader", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.filename}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.rows_total:
+            return None
+        return min(100, self.rows_done * 100 // self.rows_total)

@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models.functions import ExtractYear
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,8 +34,16 @@ from frontline.territory.models import Region
 from frontline.territory.services import jurisdiction_of
 from frontline.territory.views import breadcrumb
 
-from .census import export_census, import_census, upload_too_large, write_template
+from . import import_jobs
+from .census import (
+    estimate_rows,
+    export_census,
+    import_census,
+    upload_too_large,
+    write_template,
+)
 from .forms import CensusUploadForm, ResidentSearchForm
+from .models import ImportJob
 from .queries import household_for, resident_search_for
 from .queries import resident_reveal as resident_reveal_for
 
@@ -192,6 +201,16 @@ def census_import(request):
         for chunk in sheet.chunks():
             out.write(chunk)
     _sweep_error_lists(request.user)
+    if estimate_rows(path) > import_jobs.inline_rows():
+        # Too large to check while the browser waits: the worker checks it, the page polls.
+        return _start_job(
+            request,
+            kind=ImportJob.Kind.PREVIEW,
+            filename=sheet.name,
+            token=token,
+            extension=form.extension,
+            path=path,
+        )
     errors_path = _errors_path(request.user, token)
     try:
         result = _run_import(
@@ -210,7 +229,11 @@ def census_import(request):
     unchanged = result.ok and _changes_nothing(result)
     if result.ok and not unchanged:
         pending = _pending(request)
-        pending[token] = {"filename": sheet.name, "extension": form.extension}
+        pending[token] = {
+            "filename": sheet.name,
+            "extension": form.extension,
+            "rows": result.rows,
+        }
         request.session[_SESSION_KEY] = pending
     else:
         # Nothing can be committed from a sheet with errors (it is fixed and uploaded
@@ -224,10 +247,31 @@ def census_import(request):
             "result": result,
             "filename": sheet.name,
             "token": None if unchanged else token,
+            "commit_url": None if unchanged else reverse("census_import_commit", args=[token]),
             "errors_token": None if result.ok else token,
+            "errors_url": None if result.ok else reverse("census_import_errors", args=[token]),
             "unchanged": unchanged,
         },
     )
+
+
+def _start_job(request, *, kind, filename, token, extension, path, rows_total=0):
+    try:
+        job = import_jobs.import_job_start(
+            uploader=request.user,
+            kind=kind,
+            filename=filename,
+            token=token,
+            extension=extension,
+            rows_total=rows_total,
+            language=getattr(request, "LANGUAGE_CODE", ""),
+            ip=client_ip(request),
+        )
+    except DomainError as exc:
+        path.unlink(missing_ok=True)
+        messages.error(request, str(exc))
+        return redirect("census_import")
+    return redirect("census_job", pk=job.pk)
 
 
 def _sweep_error_lists(user) -> None:
@@ -265,14 +309,7 @@ def census_import_errors(request, token: str):
     )
 
 
-def _changes_nothing(result) -> bool:
-    """Whether committing the checked sheet would write nothing at all."""
-    return not (
-        result.households_created
-        or result.residents_created
-        or result.residents_updated
-        or result.regions_created
-    )
+_changes_nothing = import_jobs.changes_nothing
 
 
 @login_required
@@ -291,6 +328,18 @@ def census_import_commit(request, token: str):
     if not path.exists():
         _forget(request, token)
         raise Http404
+    if upload.get("rows", 0) > import_jobs.inline_rows():
+        # Checked here, but too long to write while the browser waits: the worker writes it.
+        _forget(request, token)
+        return _start_job(
+            request,
+            kind=ImportJob.Kind.COMMIT,
+            filename=upload["filename"],
+            token=token,
+            extension=upload["extension"],
+            path=path,
+            rows_total=upload["rows"],
+        )
     try:
         result = _run_import(path, filename=upload["filename"], request=request, dry_run=False)
     except DomainError as exc:
@@ -310,6 +359,83 @@ def census_import_commit(request, token: str):
             "filename": upload["filename"],
             "committed": result.ok,
         },
+    )
+
+
+# --- census imports run by the worker ----------------------------------------------------
+
+
+def _job_context(job: ImportJob) -> dict:
+    result = import_jobs.job_result(job)
+    summary = job.summary or {}
+    preview = job.kind == ImportJob.Kind.PREVIEW
+    can_commit = (
+        preview
+        and job.status == ImportJob.Status.DONE
+        and summary.get("ok")
+        and not summary.get("unchanged")
+        and not hasattr(job, "commit_job")
+    )
+    return {
+        "job": job,
+        "commit_job": getattr(job, "commit_job", None) if preview else None,
+        "result": result,
+        "filename": job.filename,
+        "committed": not preview and job.status == ImportJob.Status.DONE,
+        "unchanged": bool(summary.get("unchanged")),
+        "commit_url": reverse("census_job_commit", args=[job.pk]) if can_commit else None,
+        "errors_url": (
+            reverse("census_job_errors", args=[job.pk])
+            if preview and result is not None and not result.ok
+            else None
+        ),
+    }
+
+
+@login_required
+def census_job(request, pk: int):
+    """A census sheet the worker checks or imports: its progress, then its result."""
+    _require_import(request.user)
+    job = import_jobs.import_job_for(request.user, pk)
+    return render(request, "people/census_job.html", _job_context(job))
+
+
+@login_required
+def census_job_status(request, pk: int):
+    """The job's progress box alone, polled by the page (htmx) until the job is finished."""
+    _require_import(request.user)
+    job = import_jobs.import_job_for(request.user, pk)
+    return render(request, "people/_census_job.html", _job_context(job))
+
+
+@login_required
+@require_POST
+def census_job_commit(request, pk: int):
+    _require_import(request.user)
+    preview = import_jobs.import_job_for(request.user, pk)
+    try:
+        job = import_jobs.import_job_commit(
+            preview=preview, actor=request.user, ip=client_ip(request)
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("census_job", pk=preview.pk)
+    return redirect("census_job", pk=job.pk)
+
+
+@login_required
+def census_job_errors(request, pk: int):
+    """The full error list of one of the uploader's own checks, as CSV."""
+    _require_import(request.user)
+    job = import_jobs.import_job_for(request.user, pk)
+    path = import_jobs.errors_of(job)
+    if not path.exists():
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename="census-errors.csv",
+        content_type="text/csv; charset=utf-8",
     )
 
 

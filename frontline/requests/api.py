@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,6 +11,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
 from frontline.accounts.models import User
+from frontline.accounts.policy import Action, policy_for
 from frontline.api.views import ERRORS, ApiView, ErrorSerializer
 from frontline.audit.models import AuditAction
 from frontline.audit.services import audit_record, client_ip
@@ -19,7 +21,7 @@ from frontline.people.models import Household, Resident
 
 from . import services
 from .models import STATUS_CHINESE, Category, Channel, Request, Status, Urgency
-from .queries import request_for, requests_for
+from .queries import dispatch_suggestions, request_for, requests_for
 
 STEP_ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer, **ERRORS}
 
@@ -82,11 +84,23 @@ class RequestSerializer(serializers.ModelSerializer):
         return obj.duplicate_of.number if obj.duplicate_of_id else None
 
 
+class PhotoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    step = serializers.CharField(help_text=gettext_lazy("receive or report"))
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, obj) -> str:
+        return reverse("api:request-photo", args=[obj.request_id, obj.pk])
+
+
 class RequestDetailSerializer(RequestSerializer):
     history = HistorySerializer(source="events", many=True, read_only=True)
+    photos = PhotoSerializer(many=True, read_only=True)
 
     class Meta(RequestSerializer.Meta):
-        fields = [*RequestSerializer.Meta.fields, "history"]
+        fields = [*RequestSerializer.Meta.fields, "history", "photos"]
         read_only_fields = fields
 
 
@@ -97,6 +111,11 @@ class RequestCreateSerializer(serializers.Serializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.GRID_WORKER)
     description = serializers.CharField(max_length=services.DESCRIPTION_MAX)
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text=gettext_lazy("Photos (multipart/form-data): JPEG, PNG or WebP."),
+    )
 
 
 class StepSerializer(serializers.Serializer):
@@ -104,6 +123,11 @@ class StepSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     satisfaction = serializers.IntegerField(required=False)
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text=gettext_lazy("With report, as multipart/form-data: JPEG, PNG or WebP."),
+    )
 
 
 @extend_schema(
@@ -186,6 +210,7 @@ class RequestList(ApiView, ListAPIView):
             description=data.validated_data["description"],
             idempotency_key=request.headers.get("Idempotency-Key", ""),
             ip=client_ip(request),
+            photos=_photos(request),
         )
         shown = request_for(
             request.user, created.pk, channel="api", ip=client_ip(request), audit=False
@@ -204,6 +229,11 @@ class RequestDetail(ApiView):
     def get(self, request, pk: int) -> Response:
         shown = request_for(request.user, pk, channel="api", ip=client_ip(request))
         return Response(RequestDetailSerializer(shown).data)
+
+
+def _photos(request) -> list:
+    # Files come as multipart/form-data; a JSON body has none.
+    return request.FILES.getlist("photos") if hasattr(request, "FILES") else []
 
 
 def _assignee(username: str) -> User:
@@ -250,7 +280,9 @@ class RequestStep(ApiView):
         elif self.step == "deliver":
             services.request_deliver(request=target, actor=actor, note=v["note"], ip=ip)
         elif self.step == "report":
-            services.request_report(request=target, actor=actor, note=v["note"], ip=ip)
+            services.request_report(
+                request=target, actor=actor, note=v["note"], photos=_photos(request), ip=ip
+            )
         elif self.step == "close":
             services.request_close(
                 request=target,
@@ -265,3 +297,71 @@ class RequestStep(ApiView):
             services.request_return(request=target, actor=actor, reason=v["reason"], ip=ip)
         shown = request_for(request.user, pk, channel="api", ip=ip)
         return Response(RequestDetailSerializer(shown).data)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    username = serializers.CharField(allow_null=True, help_text=gettext_lazy("null: no account"))
+    name = serializers.CharField()
+    source = serializers.ChoiceField(choices=["duty", "grid", "place"])
+    roles = serializers.ListField(child=serializers.CharField())
+    role_labels = serializers.ListField(child=serializers.CharField())
+    on_shift = serializers.BooleanField()
+    open_requests = serializers.IntegerField()
+    can_take = serializers.BooleanField()
+    why_not = serializers.CharField()
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    results = SuggestionSerializer(many=True)
+    others = SuggestionSerializer(many=True)
+
+
+def _suggestion(s) -> dict:
+    return {
+        "username": s.username or None,
+        "name": s.name,
+        "source": s.source,
+        "roles": list(s.roles),
+        "role_labels": s.role_labels,
+        "on_shift": s.on_shift,
+        "open_requests": s.open_requests,
+        "can_take": s.can_take,
+        "why_not": s.why_not,
+    }
+
+
+@extend_schema(
+    summary=gettext_lazy("Who to dispatch a request to"),
+    description=gettext_lazy(
+        "`results`: people who may take it, those on duty at the compound with the matching "
+        "role first, then the grid's workers and the accounts working there, fewest open "
+        "requests first. `others`: people known there who cannot be dispatched to (no "
+        "account, or an account that does not cover the request), with the reason."
+    ),
+    responses={200: SuggestionsSerializer, **STEP_ERRORS},
+)
+class RequestSuggestions(ApiView):
+    def get(self, request, pk: int) -> Response:
+        target = access_by_id(
+            Request.objects.select_related("household__building"), request.user, pk
+        )
+        policy_for(request.user).require(Action.DISPATCH_REQUEST, target)
+        found = dispatch_suggestions(request.user, target)
+        return Response(
+            {
+                "results": [_suggestion(s) for s in found.people],
+                "others": [_suggestion(s) for s in found.others],
+            }
+        )
+
+
+@extend_schema(
+    summary=gettext_lazy("One photo of a request"),
+    responses={(200, "image/*"): bytes, **ERRORS},
+)
+class RequestPhotoFile(ApiView):
+    def get(self, request, pk: int, photo: int):
+        from .photos import photo_for
+        from .views import photo_response
+
+        return photo_response(photo_for(request.user, pk, photo))

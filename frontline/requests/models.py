@@ -385,3 +385,33 @@ class GroupOrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.household_id}"
+
+
+class RequestPhoto(models.Model):
+    """A photo given with a request when it is registered, or with its 交单 (report).
+
+    The image lives in the private photo folder (FRONTLINE_PHOTO_DIR, mode 0600), never
+    under a public URL: it is served only by a view that checks the request is visible to
+    the caller, or that the household's own link is the request's household.
+    """
+
+    request = models.ForeignKey(Request, models.CASCADE, related_name="photos")
+    step = models.CharField(_("step"), max_length=16)  # "receive" or "report"
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # Relative to FRONTLINE_PHOTO_DIR; a random name, never the uploader's file name.
+    path = models.CharField(max_length=128, unique=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_by_name = models.CharField(_("by"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}/{self.pk}"

@@ -90,7 +90,13 @@ def link_revoke(*, actor: Any, household: Household, ip: str | None = None) -> N
 
 
 def resident_request_create(
-    *, household: Household, category: str, description: str, urgency: str, ip: str | None
+    *,
+    household: Household,
+    category: str,
+    description: str,
+    urgency: str,
+    ip: str | None,
+    photos: Any = (),
 ) -> Request:
     """A request the household registers through its own link (channel: resident)."""
     try:
@@ -113,6 +119,8 @@ def resident_request_create(
         urgency=urgency if urgency in Urgency.values else Urgency.NORMAL,
         channel=Channel.RESIDENT,
         ip=ip,
+        photos=photos,
+        actor_name=_("The household"),
     )
 
 

@@ -15,18 +15,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from frontline.accounts.models import User
-from frontline.accounts.policy import ROLE_ACTIONS, Action, policy_for
+from frontline.accounts.policy import Action, policy_for
 from frontline.audit.models import AuditAction
 from frontline.audit.services import audit_record
 from frontline.core.errors import Conflict, DomainError, PermissionDenied
 from frontline.people.models import Household, Resident
 
+from . import photos as request_photos
 from .models import (
     OPEN_STATUSES,
     Category,
@@ -154,6 +153,7 @@ def request_create(
     idempotency_key: str = "",
     at: dt.datetime | None = None,
     ip: str | None = None,
+    photos: Any = (),
 ) -> Request:
     """Register a request for a household inside the actor's jurisdiction.
 
@@ -172,6 +172,7 @@ def request_create(
         idempotency_key=idempotency_key,
         at=at,
         ip=ip,
+        photos=photos,
     )
 
 
@@ -187,9 +188,12 @@ def register(
     idempotency_key: str = "",
     at: dt.datetime | None = None,
     ip: str | None = None,
+    photos: Any = (),
+    actor_name: str = "",
 ) -> Request:
     """Register a request whose author is already authorised (by the policy, or by the
-    household's own signed link): validate, number, flag duplicates, write."""
+    household's own signed link): validate, number, flag duplicates, write; with up to
+    FRONTLINE_REQUEST_PHOTOS_MAX photos (checked before anything is written)."""
     _choice(category, Category, _("category"))
     _choice(urgency, Urgency, _("urgency"))
     _choice(channel, Channel, _("channel"))
@@ -202,6 +206,7 @@ def register(
         raise DomainError(_("This resident does not live in this household."))
     if household.building is None:
         raise DomainError(_("This household has no building."))
+    checked = request_photos.check_photos(photos)
     key = (idempotency_key or "").strip()[:IDEMPOTENCY_KEY_MAX]
     creator = actor if getattr(actor, "pk", None) else None
     if key:
@@ -221,6 +226,13 @@ def register(
                 key=key,
                 at=at or timezone.now(),
                 ip=ip,
+            )
+            request_photos.photos_store(
+                request=request,
+                step="receive",
+                photos=checked,
+                actor=creator,
+                actor_name=actor_name,
             )
     except IntegrityError:
         # The same key at the same moment: the other creation won; answer with it.
@@ -415,13 +427,17 @@ def request_deliver(
 
 
 def request_report(
-    *, request: Request, actor: Any, note: str = "", ip: str | None = None
+    *, request: Request, actor: Any, note: str = "", photos: Any = (), ip: str | None = None
 ) -> Request:
-    """交单: the assignee reports it done."""
+    """交单: the assignee reports it done, with a note and up to
+    FRONTLINE_REQUEST_PHOTOS_MAX photos (checked before anything is written)."""
     policy_for(actor).require_step_request(request)
-    return request_transition(
-        request=request, step="report", actor=actor, note=_clean(note, NOTE_MAX), ip=ip
-    )
+    note = _clean(note, NOTE_MAX)
+    checked = request_photos.check_photos(photos)
+    with transaction.atomic():
+        request_transition(request=request, step="report", actor=actor, note=note, ip=ip)
+        request_photos.photos_store(request=request, step="report", photos=checked, actor=actor)
+    return request
 
 
 def request_close(
@@ -480,28 +496,3 @@ def request_return(*, request: Request, actor: Any, reason: str, ip: str | None 
     if not reason:
         raise DomainError(_("Give a reason."))
     return request_transition(request=request, step="return", actor=actor, note=reason, ip=ip)
-
-
-# --- dispatch help -------------------------------------------------------------------------
-
-
-def suggested_assignees(request: Request, *, limit: int = 10) -> list[Any]:
-    """People who may take the request, working at its building, compound or community,
-    fewest open requests first."""
-    roles = [role for role, actions in ROLE_ACTIONS.items() if Action.WORK_REQUEST in actions]
-    places = [
-        getattr(request, f"{field}_id")
-        for field in ("building", "compound", "community")
-        if getattr(request, f"{field}_id")
-    ]
-    people = (
-        User.objects.filter(is_active=True, role__in=roles, region_id__in=places)
-        .select_related("region")
-        .annotate(
-            open_requests=Count(
-                "assigned_requests", filter=Q(assigned_requests__status__in=OPEN_STATUSES)
-            )
-        )
-        .order_by("open_requests", "-region__level", "username")
-    )
-    return [p for p in people[: limit * 2] if policy_for(p).may_take_request(request)][:limit]

@@ -25,6 +25,12 @@ urlpatterns = [
     # The household's own page: no login, the signed link is the authority.
     path("r/<str:token>/", views_resident.resident_page, name="resident_page"),
     path("r/<str:token>/close/<int:pk>/", views_resident.resident_close, name="resident_close"),
+    path(
+        "r/<str:token>/photos/<int:pk>/<int:photo>/",
+        views_resident.resident_photo,
+        name="resident_photo",
+    ),
+    path("requests/<int:pk>/photos/<int:photo>/", views.request_photo, name="request_photo"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
     path("requests/<int:pk>/<slug:step>/", views.request_step, name="request_step"),
 ]

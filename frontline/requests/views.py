@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -30,6 +31,7 @@ from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.people.models import Household
 from frontline.territory.models import Region
 
+from . import photos as request_photos
 from . import services
 from .models import (
     OPEN_STATUSES,
@@ -41,7 +43,7 @@ from .models import (
     Supervision,
     Urgency,
 )
-from .queries import request_for, requests_for, visible_requests
+from .queries import dispatch_suggestions, request_for, requests_for, visible_requests
 
 PAGE_SIZE = 50
 STEPS = ("dispatch", "deliver", "report", "close", "cancel", "return")
@@ -129,6 +131,7 @@ def request_create_page(request):
                 description=request.POST.get("description", ""),
                 idempotency_key=request.POST.get("idempotency_key", ""),
                 ip=client_ip(request),
+                photos=request.FILES.getlist("photos"),
             )
         except DomainError as exc:
             error, status = exc.message, _status_of(exc)
@@ -150,6 +153,7 @@ def request_create_page(request):
             "form": request.POST if request.method == "POST" else {},
             # One key per form shown: a double tap or a resent form registers one request.
             "idempotency_key": request.POST.get("idempotency_key") or uuid.uuid4().hex,
+            "photo_limits": _photo_limits(),
         },
         status=status,
     )
@@ -172,13 +176,35 @@ def _detail_context(request, req: Request) -> dict:
         "events": list(req.events.all()),
         "steps": steps,
         "can_dispatch": can_dispatch,
-        "suggested": services.suggested_assignees(req) if can_dispatch else [],
+        "suggested": dispatch_suggestions(request.user, req) if can_dispatch else None,
         "can_step": policy.can_step_request(req),
         "can_close": "close" in steps and policy.can(Action.CLOSE_REQUEST, req),
         "can_cancel": "cancel" in steps and policy.can(Action.DISPATCH_REQUEST, req),
         "phone": _phone(policy, req),
         "step_labels": services.STEP_LABELS,
+        "photos": list(req.photos.all()),
+        "photo_limits": _photo_limits(),
     }
+
+
+def _photo_limits() -> dict:
+    return {"count": request_photos.max_count(), "mb": settings.FRONTLINE_REQUEST_PHOTO_MAX_MB}
+
+
+def photo_response(photo) -> FileResponse:
+    """A request's photo, to be shown inline: typed by what it was checked to be, never
+    sniffed by the browser, and kept out of shared caches."""
+    response = FileResponse(request_photos.open_photo(photo), content_type=photo.content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+def request_photo(request, pk: int, photo: int):
+    """One photo of a request the caller may see; 404 for anybody else."""
+    return photo_response(request_photos.photo_for(request.user, pk, photo))
 
 
 @login_required
@@ -199,9 +225,9 @@ def request_step(request, pk: int, step: str):
     post, ip = request.POST, client_ip(request)
     try:
         if step == "dispatch":
-            assignee = User.objects.filter(
-                username=post.get("assignee", "").strip(), is_active=True
-            ).first()
+            # A name typed beside the suggestions wins over the suggestion left checked.
+            username = post.get("assignee_other", "").strip() or post.get("assignee", "").strip()
+            assignee = User.objects.filter(username=username, is_active=True).first()
             if assignee is None:
                 raise DomainError(_("Choose an active account to dispatch to."))
             services.request_dispatch(
@@ -210,7 +236,13 @@ def request_step(request, pk: int, step: str):
         elif step == "deliver":
             services.request_deliver(request=target, actor=user, note=post.get("note", ""), ip=ip)
         elif step == "report":
-            services.request_report(request=target, actor=user, note=post.get("note", ""), ip=ip)
+            services.request_report(
+                request=target,
+                actor=user,
+                note=post.get("note", ""),
+                photos=request.FILES.getlist("photos"),
+                ip=ip,
+            )
         elif step == "close":
             services.request_close(
                 request=target,

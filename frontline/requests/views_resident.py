@@ -57,6 +57,7 @@ def resident_page(request, token: str):
                 urgency=request.POST.get("urgency", Urgency.NORMAL),
                 description=request.POST.get("description", ""),
                 ip=client_ip(request),
+                photos=request.FILES.getlist("photos"),
             )
         except RateLimited as exc:
             error, status = exc.message, 429
@@ -71,7 +72,7 @@ def resident_page(request, token: str):
             return redirect("resident_page", token=token)
     reqs = (
         Request.objects.filter(household=household)
-        .prefetch_related("events")
+        .prefetch_related("events", "photos")
         .order_by("-created_at")[:20]
     )
     return render(
@@ -89,6 +90,17 @@ def resident_page(request, token: str):
         },
         status=status,
     )
+
+
+def resident_photo(request, token: str, pk: int, photo: int):
+    """A photo of one of the household's own requests, through its own link."""
+    from .photos import resident_photo_for
+    from .views import photo_response
+
+    household, refusal = _open(request, token)
+    if refusal is not None:
+        return refusal
+    return photo_response(resident_photo_for(household, pk, photo))
 
 
 @require_POST
