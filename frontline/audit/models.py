@@ -40,6 +40,11 @@ class AuditAction(models.TextChoices):
     VIEW_REQUEST = "view_request", _("Viewed a request")
     IMPORT_CADRES = "import_cadres", _("Imported a cadre roster")
     REPORT_DECISION = "report_decision", _("Confirmed or rejected a party member report")
+    # Testing rounds (frontline.health.testing, results).
+    ROUND_CREATE = "round_create", _("Created a testing round")
+    TUBE_RECORD = "tube_record", _("Recorded a tube of samples")
+    RESULT_SET = "result_set", _("Entered a tube's result")
+    IMPORT_RESULTS = "import_results", _("Imported lab results")
 
 
 class AuditQuerySet(models.QuerySet):
