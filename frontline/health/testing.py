@@ -176,6 +176,8 @@ class Coverage:
     region: Region | None
     expected: int = 0
     sampled: int = 0
+    # A compound's buildings on the progress board.
+    parts: list[Coverage] = field(default_factory=list)
 
     @property
     def missing(self) -> int:
@@ -192,7 +194,6 @@ class Board:
 
     total: Coverage
     compounds: list[Coverage] = field(default_factory=list)
-    buildings: dict[int, list[Coverage]] = field(default_factory=dict)
 
 
 def coverage(round: TestingRound, user: Any, region: Region | None = None) -> Coverage:
@@ -215,14 +216,13 @@ def coverage_board(round: TestingRound, user: Any, region: Region | None = None)
     names = Region.objects.in_bulk([i for i in ids if i])
     total = Coverage(region)
     compounds: dict[int, Coverage] = {}
-    buildings: dict[int, list[Coverage]] = {}
     for row in rows:
         total.expected += row["expected"]
         total.sampled += row["sampled"]
         compound = compounds.setdefault(row["compound_id"], Coverage(names.get(row["compound_id"])))
         compound.expected += row["expected"]
         compound.sampled += row["sampled"]
-        buildings.setdefault(row["compound_id"], []).append(
+        compound.parts.append(
             Coverage(names.get(row["building_id"]), row["expected"], row["sampled"])
         )
     from frontline.territory.queries import natural_key
@@ -231,9 +231,9 @@ def coverage_board(round: TestingRound, user: Any, region: Region | None = None)
         return natural_key(c.region.path if c.region is not None else "")
 
     ordered = sorted(compounds.values(), key=key)
-    for items in buildings.values():
-        items.sort(key=key)
-    return Board(total, ordered, buildings)
+    for compound in ordered:
+        compound.parts.sort(key=key)
+    return Board(total, ordered)
 
 
 # --- door to door --------------------------------------------------------------------------
