@@ -730,6 +730,8 @@ def load_demo(users: dict, say: Any) -> None:
             batch = []
             if tubes == DEMO_TUBES:
                 break
+    if tubes == 0:
+        return
     lines = ["管码,结果"] + [
         f"CN0412-{n:04d},{'阳性' if f'CN0412-{n:04d}' == DEMO_POSITIVE else '阴性'}"
         for n in range(1, tubes + 1)
