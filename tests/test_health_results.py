@@ -70,7 +70,10 @@ def results() -> dict[str, str]:
 
 def test_a_good_csv_sets_every_result(tubes, town_staff):
     result = import_results(
-        csv_file("管码,结果\nT1,阳性\nT2,阴性\nT3,阴性\n"), round=tubes, filename="lab.csv", actor=town_staff
+        csv_file("管码,结果\nT1,阳性\nT2,阴性\nT3,阴性\n"),
+        round=tubes,
+        filename="lab.csv",
+        actor=town_staff,
     )
     assert result.ok, result.errors
     assert (result.rows, result.negative, result.positive, result.changed) == (3, 2, 1, 3)
@@ -83,7 +86,9 @@ def test_a_good_csv_sets_every_result(tubes, town_staff):
 
 
 def test_an_xlsx_with_english_aliases_and_title_case(tubes, town_staff):
-    sheet = xlsx_file([["Tube", "Result"], ["T1", "Negative"], ["T2", "POSITIVE"], ["T3", "negative"]])
+    sheet = xlsx_file(
+        [["Tube", "Result"], ["T1", "Negative"], ["T2", "POSITIVE"], ["T3", "negative"]]
+    )
     result = import_results(sheet, round=tubes, filename="lab.xlsx", actor=town_staff)
     assert result.ok, result.errors
     assert results() == {"T1": "negative", "T2": "positive", "T3": "negative"}
@@ -91,7 +96,9 @@ def test_an_xlsx_with_english_aliases_and_title_case(tubes, town_staff):
 
 def test_gb18030_and_extra_columns(tubes, town_staff):
     text = "序号,管码,姓名,结果\n1,T1,李强,阴性\n2,T2,王秀英,阳性\n"
-    result = import_results(csv_file(text, "gb18030"), round=tubes, filename="lab.csv", actor=town_staff)
+    result = import_results(
+        csv_file(text, "gb18030"), round=tubes, filename="lab.csv", actor=town_staff
+    )
     assert result.ok, result.errors
     assert results() == {"T1": "negative", "T2": "positive", "T3": "pending"}
 
@@ -109,7 +116,10 @@ def test_gb18030_and_extra_columns(tubes, town_staff):
 def test_a_bad_row_changes_nothing(tubes, town_staff, body, expected):
     with override("en"):
         result = import_results(
-            csv_file(f"管码,结果\nT1,阳性\n{body}\n"), round=tubes, filename="lab.csv", actor=town_staff
+            csv_file(f"管码,结果\nT1,阳性\n{body}\n"),
+            round=tubes,
+            filename="lab.csv",
+            actor=town_staff,
         )
         messages = [str(e) for e in result.errors]
     assert messages == [expected]
@@ -146,7 +156,11 @@ def test_errors_are_bounded(tubes, town_staff):
 
 def test_a_dry_run_writes_nothing(tubes, town_staff):
     result = import_results(
-        csv_file("管码,结果\nT1,阳性\n"), round=tubes, filename="lab.csv", actor=town_staff, dry_run=True
+        csv_file("管码,结果\nT1,阳性\n"),
+        round=tubes,
+        filename="lab.csv",
+        actor=town_staff,
+        dry_run=True,
     )
     assert result.ok and result.positive == 1
     assert set(results().values()) == {"pending"}
@@ -168,7 +182,9 @@ def test_who_may_import(tubes, grid_worker, outsider):
     from frontline.accounts.services import user_create
 
     other_staff = user_create(
-        username="other_staff", role="township_staff", region=Region.objects.get(path="金安区/鼓楼街道")
+        username="other_staff",
+        role="township_staff",
+        region=Region.objects.get(path="金安区/鼓楼街道"),
     )
     with pytest.raises(NotFound):
         import_results(csv_file("管码,结果\nT1,阳性\n"), round=tubes, actor=other_staff)

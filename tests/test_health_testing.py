@@ -304,7 +304,11 @@ def test_the_board_is_per_compound_and_building(town_round, town_staff, grid_wor
     )
     board = testing.coverage_board(town_round, town_staff)
     figures = {
-        c.region.name: (c.expected, c.sampled, [(b.region.name, b.expected, b.sampled) for b in c.parts])
+        c.region.name: (
+            c.expected,
+            c.sampled,
+            [(b.region.name, b.expected, b.sampled) for b in c.parts],
+        )
         for c in board.compounds
     }
     assert figures == {
@@ -395,7 +399,9 @@ def test_an_abnormal_tube_puts_its_residents_and_households_on_the_retest_list(
         residents=[person("李强").pk, person("王秀英").pk],
         actor=grid_worker,
     )
-    testing.tube_record(round=town_round, code="T2", residents=[person("赵建国").pk], actor=town_staff)
+    testing.tube_record(
+        round=town_round, code="T2", residents=[person("赵建国").pk], actor=town_staff
+    )
     assert list(testing.retest_list(town_round, town_staff)) == []
     testing.result_set(tube=tube, result=TubeResult.POSITIVE, actor=town_staff)
     listed = {r.name: (r.in_tube, r.tube_code) for r in testing.retest_list(town_round, town_staff)}
@@ -427,22 +433,22 @@ def test_api_creates_a_round_and_records_tubes(town_staff, grid_worker):
     ok = worker.post(tubes, {"code": "A1", "residents": [person("王秀英").pk]}, format="json")
     assert ok.status_code == 201 and ok.json()["places_left"] == 9
     again = worker.post(
-        tubes, {"code": "A2", "residents": [person("王秀英").pk]}, format="json",
+        tubes,
+        {"code": "A2", "residents": [person("王秀英").pk]},
+        format="json",
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert again.status_code == 409 and "王秀英" in again.json()["detail"]
-    too_many = worker.post(
-        tubes, {"code": "A3", "residents": list(range(1, 12))}, format="json"
-    )
+    too_many = worker.post(tubes, {"code": "A3", "residents": list(range(1, 12))}, format="json")
     assert too_many.status_code == 400
     outside = worker.post(tubes, {"code": "A4", "residents": [person("孙丽").pk]}, format="json")
     assert outside.status_code == 404
     assert Tube.objects.filter(round_id=pk).count() == 1
     coverage = worker.get(reverse("api:testing-coverage", args=[pk])).json()
     assert (coverage["expected"], coverage["sampled"], coverage["missing"]) == (3, 1, 2)
-    coverage = api(town_staff).get(
-        reverse("api:testing-coverage", args=[pk]), {"region": CHUANGYE}
-    ).json()
+    coverage = (
+        api(town_staff).get(reverse("api:testing-coverage", args=[pk]), {"region": CHUANGYE}).json()
+    )
     assert (coverage["expected"], coverage["sampled"], coverage["missing"]) == (1, 0, 1)
     listed = worker.get(reverse("api:testing-round-list")).json()
     assert [r["id"] for r in listed["results"]] == [pk]
@@ -509,7 +515,11 @@ def test_the_sampler_ticks_a_household_into_a_tube(town_round, grid_worker):
     assert "李强" in page and "李小红" in page and 'inputmode="text"' in page
     saved = client.post(
         url,
-        {"building": building.pk, "code": "T9", "resident": [person("李强").pk, person("李小红").pk]},
+        {
+            "building": building.pk,
+            "code": "T9",
+            "resident": [person("李强").pk, person("李小红").pk],
+        },
         HTTP_HX_REQUEST="true",
         HTTP_ACCEPT_LANGUAGE="en",
     )
@@ -575,7 +585,12 @@ def test_staff_create_a_round_on_the_page(town_staff):
     client.force_login(town_staff)
     response = client.post(
         reverse("testing_rounds"),
-        {"name": "页面轮", "date": "2022-04-14", "regions": f"{ANKANG}\n{CHUANGYE}", "tube_size": 5},
+        {
+            "name": "页面轮",
+            "date": "2022-04-14",
+            "regions": f"{ANKANG}\n{CHUANGYE}",
+            "tube_size": 5,
+        },
     )
     made = TestingRound.objects.get(name="页面轮")
     assert response.status_code == 302 and made.tube_size == 5

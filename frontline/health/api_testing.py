@@ -139,9 +139,7 @@ class RoundList(_RoundView, ListAPIView):
         return Response(RoundSerializer(created, context={"request": request}).data, status=201)
 
 
-@extend_schema(
-    summary=gettext_lazy("A testing round"), responses={200: RoundSerializer, **ERRORS}
-)
+@extend_schema(summary=gettext_lazy("A testing round"), responses={200: RoundSerializer, **ERRORS})
 class RoundDetail(_RoundView):
     def get(self, request: Request, pk: int) -> Response:
         return Response(RoundSerializer(self.round(pk), context={"request": request}).data)

@@ -15,9 +15,13 @@ urlpatterns: list = [
         name="testing-coverage",
     ),
     path(
-        "testing-rounds/<int:pk>/missing", api_testing.RoundMissing.as_view(), name="testing-missing"
+        "testing-rounds/<int:pk>/missing",
+        api_testing.RoundMissing.as_view(),
+        name="testing-missing",
     ),
-    path("testing-rounds/<int:pk>/retest", api_testing.RoundRetest.as_view(), name="testing-retest"),
+    path(
+        "testing-rounds/<int:pk>/retest", api_testing.RoundRetest.as_view(), name="testing-retest"
+    ),
     path(
         "testing-rounds/<int:pk>/results", api_testing.RoundResult.as_view(), name="testing-result"
     ),

@@ -236,9 +236,7 @@ def testing_sample(request, pk: int):
     building_id = source.get("building", "").strip()
     if not building_id:
         board = testing.coverage_board(found, request.user)
-        return render(
-            request, "health/testing_sample.html", {"round": found, "board": board}
-        )
+        return render(request, "health/testing_sample.html", {"round": found, "board": board})
     building = access_by_id(Region.objects.filter(level=Level.BUILDING), request.user, building_id)
     if not testing.region_in_round(found, building):
         raise Http404
