@@ -224,7 +224,7 @@ def _check(
         if not code:
             result.add_error(RowError(number, CODE_COLUMN, _("required"), _(Kind.EMPTY)))
             good = False
-        res = _RESULTS.get(unicodedata.normalize("NFKC", value).strip().lower())
+        res: str | None = _RESULTS.get(unicodedata.normalize("NFKC", value).strip().lower())
         if not value:
             result.add_error(RowError(number, RESULT_COLUMN, _("required"), _(Kind.EMPTY)))
             good = False
@@ -239,8 +239,8 @@ def _check(
                 )
             )
             good = False
-        if good:
-            lines.append((number, code, res))  # type: ignore[arg-type]
+        if good and res is not None:
+            lines.append((number, code, res))
     if result.rows == 0 and result.ok:
         raise _Stop(_("the sheet has a header but no rows"))
     tubes = Tube.objects.filter(round=round, code__in={code for _n, code, _r in lines})
@@ -249,7 +249,7 @@ def _check(
     known = {code: (pk, old) for pk, code, old in tubes.values_list("pk", "code", "result")}
     wanted: dict[int, tuple[str, str, str]] = {}
     seen: dict[str, int] = {}
-    for number, code, res in lines:
+    for number, code, value in lines:
         if code in seen:
             result.add_error(
                 RowError(
@@ -272,14 +272,14 @@ def _check(
             )
             continue
         pk, old = known[code]
-        wanted[pk] = (code, res, old)
-        if res == TubeResult.POSITIVE:
+        wanted[pk] = (code, value, old)
+        if value == TubeResult.POSITIVE:
             result.positive += 1
             if len(result.positive_codes) < ERRORS_KEPT:
                 result.positive_codes.append(code)
         else:
             result.negative += 1
-        if res != old:
+        if value != old:
             result.changed += 1
     return wanted
 
