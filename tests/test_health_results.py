@@ -22,8 +22,6 @@ from frontline.health.results import import_results
 from frontline.people.models import Resident
 from frontline.territory.models import Region
 
-from .conftest import ANKANG
-
 TOWN = "裕安区/城南镇"
 
 
@@ -317,6 +315,3 @@ def test_another_users_upload_cannot_be_committed(tubes, town_staff, city_admin)
     token = preview.context["token"]
     assert other.post(reverse("testing_results_commit", args=[tubes.pk, token])).status_code == 404
     assert results()["T1"] == "pending"
-
-
-_ANKANG = ANKANG
