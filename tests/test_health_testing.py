@@ -637,12 +637,26 @@ def test_two_phones_ticking_the_same_person_at_once_make_one_sample(lu_an, town_
 # --- the demo -----------------------------------------------------------------------------------
 
 
-def test_load_demo_is_idempotent(lu_an, town_staff, grid_worker):
+def test_load_demo_records_pooled_tubes_and_one_abnormal_tube_idempotently(
+    lu_an, town_staff, grid_worker
+):
     from frontline.health.models import SamplingPoint
 
+    # 安康小区 gets 72 more residents (two to a household in 3栋) to make 7 full tubes.
+    for n in range(36):
+        household = f.household(f"{ANKANG}/3栋", room=str(101 + n))
+        f.resident(household, f"甲{n}")
+        f.resident(household, f"乙{n}", sex=f.FEMALE)
     users = {"township_staff": town_staff, "grid_worker": grid_worker}
-    # lu_an's 安康小区 has three residents: one short tube, no positive.
     testing.load_demo(users, lambda _m: None)
+    made = TestingRound.objects.get(name=testing.DEMO_ROUND)
+    # 75 expected in 安康小区: seven tubes of ten, five left for the sampler.
+    assert made.tubes.count() == 7 and made.samples.count() == 70
+    assert set(made.tubes.values_list("result", flat=True)) == {"negative", "positive"}
+    assert made.tubes.get(result="positive").code == testing.DEMO_POSITIVE
+    retest = list(testing.retest_list(made, town_staff))
+    assert sum(r.in_tube for r in retest) == 10
+    events = AuditEvent.objects.count()
     testing.load_demo(users, lambda _m: None)
-    assert TestingRound.objects.filter(name=testing.DEMO_ROUND).count() == 1
-    assert SamplingPoint.objects.count() == 2
+    assert TestingRound.objects.count() == 1 and Sample.objects.count() == 70
+    assert SamplingPoint.objects.count() == 2 and AuditEvent.objects.count() == events

@@ -708,16 +708,20 @@ def load_demo(users: dict, say: Any) -> None:
         kind=SamplingPoint.Kind.DOOR_TO_DOOR,
         actor=staff,
     )
-    residents = list(
-        Resident.objects.within(compound)
-        .filter(away=False)
-        .order_by("building__path", "household__unit", "household__room", "birth_date", "id")
-        .values_list("pk", "household_id")[: DEMO_TUBES * 10 * 2]
+    from frontline.territory.queries import natural_key
+
+    rows = Resident.objects.within(compound).filter(away=False)
+    # Building by building as a sampler walks them (1栋 before 10栋), ten to a tube; a
+    # family goes into one tube or two.
+    residents = sorted(
+        rows.values_list(
+            "pk", "building__name", "household__unit", "household__room", "birth_date"
+        ),
+        key=lambda r: (natural_key(r[1]), natural_key(r[2]), natural_key(r[3]), r[4], r[0]),
     )
     tubes = 0
     batch: list[int] = []
-    # Ten to a tube, households kept in order (a family goes into one or two tubes).
-    for pk, _household in residents:
+    for pk, *_place in residents:
         batch.append(pk)
         if len(batch) == 10:
             tubes += 1
