@@ -795,7 +795,137 @@ ROUTES = {
         "outsider",
         404,
     ),
+    # Testing rounds (核酸检测): a round over 安康小区 with one abnormal tube (王秀英's).
+    "testing_rounds": (
+        "get",
+        lambda w: (_ankang_round(), reverse("testing_rounds"))[1],
+        "outsider",
+        "clean",
+    ),
+    "testing_round": (
+        "get",
+        lambda w: reverse("testing_round", args=[_ankang_round().pk]),
+        "outsider",
+        404,
+    ),
+    "testing_sample": (
+        "get",
+        lambda w: reverse("testing_sample", args=[_ankang_round().pk]),
+        "outsider",
+        404,
+    ),
+    "testing_missing": (
+        "get",
+        lambda w: reverse("testing_missing", args=[_ankang_round().pk]),
+        "outsider",
+        404,
+    ),
+    "testing_door": (
+        "get",
+        lambda w: reverse("testing_door", args=[_ankang_round().pk]),
+        "outsider",
+        404,
+    ),
+    "testing_retest": (
+        "get",
+        lambda w: reverse("testing_retest", args=[_ankang_round().pk]),
+        "outside_staff",
+        404,
+    ),
+    "testing_results": (
+        "get",
+        lambda w: reverse("testing_results", args=[_ankang_round().pk]),
+        "outside_staff",
+        404,
+    ),
+    "testing_results_commit": (
+        "post",
+        lambda w: reverse("testing_results_commit", args=[_ankang_round().pk, "0" * 32]),
+        "outside_staff",
+        404,
+    ),
+    "testing_result_set": (
+        "post",
+        lambda w: (
+            reverse("testing_result_set", args=[_ankang_round().pk]),
+            {"code": "AK-1", "result": "negative"},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "api:testing-round-list": (
+        "get",
+        lambda w: (_ankang_round(), reverse("api:testing-round-list"))[1],
+        "outsider",
+        "clean",
+    ),
+    "api:testing-round-detail": (
+        "get",
+        lambda w: reverse("api:testing-round-detail", args=[_ankang_round().pk]),
+        "outsider",
+        404,
+    ),
+    "api:testing-tubes": (
+        "post",
+        lambda w: (
+            reverse("api:testing-tubes", args=[_ankang_round().pk]),
+            {"code": "X1", "residents": [w["resident"].pk]},
+        ),
+        "outsider",
+        404,
+    ),
+    "api:testing-coverage": (
+        "get",
+        lambda w: reverse("api:testing-coverage", args=[_ankang_round().pk]),
+        "outsider",
+        404,
+    ),
+    "api:testing-missing": (
+        "get",
+        lambda w: reverse("api:testing-missing", args=[_ankang_round().pk]),
+        "outsider",
+        404,
+    ),
+    "api:testing-retest": (
+        "get",
+        lambda w: reverse("api:testing-retest", args=[_ankang_round().pk]),
+        "outsider",
+        404,
+    ),
+    "api:testing-result": (
+        "post",
+        lambda w: (
+            reverse("api:testing-result", args=[_ankang_round().pk]),
+            {"code": "AK-1", "result": "negative"},
+        ),
+        "outside_staff",
+        404,
+    ),
 }
+
+
+def _ankang_round():
+    """A round over 安康小区 by 陡步河社区's staff, 王秀英 in tube AK-1, found abnormal."""
+    from frontline.health.models import TestingRound, Tube
+    from frontline.health.testing import result_set, round_create, tube_record
+
+    found = TestingRound.objects.filter(name="安康小区核酸检测").first()
+    if found is None:
+        staff = User.objects.get(username="community_staff")
+        found = round_create(
+            name="安康小区核酸检测",
+            date=dt.date(2022, 4, 12),
+            regions=[Region.objects.get(path=ANKANG)],
+            actor=staff,
+        )
+        tube_record(
+            round=found,
+            code="AK-1",
+            residents=[Resident.objects.get(name="王秀英").pk],
+            actor=staff,
+        )
+        result_set(tube=Tube.objects.get(code="AK-1"), result="positive", actor=staff)
+    return found
 
 
 def _ankang_case():
@@ -944,6 +1074,14 @@ def test_every_route_is_walked():
     names = {name for _route, name in project_routes()}
     assert None not in names, "every route needs a name so the walk can address it"
     assert names == set(ROUTES), (
+        reverse("testing_round", args=[_ankang_round().pk]),
+        reverse("testing_sample", args=[_ankang_round().pk]),
+        reverse("testing_missing", args=[_ankang_round().pk]),
+        reverse("testing_door", args=[_ankang_round().pk]),
+        reverse("api:testing-round-detail", args=[_ankang_round().pk]),
+        reverse("api:testing-coverage", args=[_ankang_round().pk]),
+        reverse("api:testing-missing", args=[_ankang_round().pk]),
+        reverse("api:testing-retest", args=[_ankang_round().pk]),
         f"routes without a line in ROUTES: {sorted(names - set(ROUTES))}; "
         f"stale lines: {sorted(set(ROUTES) - names)}"
     )

@@ -53,6 +53,11 @@ class AuditAction(models.TextChoices):
     CARE_SERVICE = "care_service", _("Set up a care service")
     CARE_RECORD = "care_record", _("Recorded a care service")
     MEDICAL_ASSIGNMENT = "medical_assignment", _("Assigned or ended medical staff")
+    # Testing rounds (frontline.health.testing, results).
+    ROUND_CREATE = "round_create", _("Created a testing round")
+    TUBE_RECORD = "tube_record", _("Recorded a tube of samples")
+    RESULT_SET = "result_set", _("Entered a tube's result")
+    IMPORT_RESULTS = "import_results", _("Imported lab results")
 
 
 class AuditQuerySet(models.QuerySet):

@@ -779,6 +779,9 @@ def load_demo(*, progress: Callable[[str], None] | None = None) -> DemoResult:
         from frontline.health.care import load_demo as load_care
 
         load_care(users, say)
+        from frontline.health.testing import load_demo as load_testing
+
+        load_testing(users, say)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api_isolation, api_transfers
+from . import api_isolation, api_testing, api_transfers
 
 urlpatterns: list = [
     # Isolation points and transfers (h-transfers).
@@ -36,5 +36,25 @@ urlpatterns: list = [
         "care-services/<int:pk>/records",
         api_isolation.CareServiceRecord.as_view(),
         name="care-service-records",
+    ),
+    # Testing rounds (核酸检测).
+    path("testing-rounds", api_testing.RoundList.as_view(), name="testing-round-list"),
+    path("testing-rounds/<int:pk>", api_testing.RoundDetail.as_view(), name="testing-round-detail"),
+    path("testing-rounds/<int:pk>/tubes", api_testing.TubeList.as_view(), name="testing-tubes"),
+    path(
+        "testing-rounds/<int:pk>/coverage",
+        api_testing.RoundCoverage.as_view(),
+        name="testing-coverage",
+    ),
+    path(
+        "testing-rounds/<int:pk>/missing",
+        api_testing.RoundMissing.as_view(),
+        name="testing-missing",
+    ),
+    path(
+        "testing-rounds/<int:pk>/retest", api_testing.RoundRetest.as_view(), name="testing-retest"
+    ),
+    path(
+        "testing-rounds/<int:pk>/results", api_testing.RoundResult.as_view(), name="testing-result"
     ),
 ]

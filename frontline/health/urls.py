@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_care, views_isolation, views_transfers
+from . import views_care, views_isolation, views_testing, views_transfers
 
 urlpatterns: list = [
     # Isolation points, transfer teams and transfers (h-transfers).
@@ -41,4 +41,22 @@ urlpatterns: list = [
     path("health/care/", views_care.care_schedule, name="care_schedule"),
     path("health/care/<int:pk>/record/", views_care.care_record, name="care_record"),
     path("health/care/medical/", views_care.medical_staff, name="care_medical"),
+    # Testing rounds (核酸检测).
+    path("health/testing/", views_testing.testing_rounds, name="testing_rounds"),
+    path("health/testing/<int:pk>/", views_testing.testing_round, name="testing_round"),
+    path("health/testing/<int:pk>/sample/", views_testing.testing_sample, name="testing_sample"),
+    path("health/testing/<int:pk>/missing/", views_testing.testing_missing, name="testing_missing"),
+    path("health/testing/<int:pk>/door/", views_testing.testing_door, name="testing_door"),
+    path("health/testing/<int:pk>/retest/", views_testing.testing_retest, name="testing_retest"),
+    path("health/testing/<int:pk>/results/", views_testing.testing_results, name="testing_results"),
+    path(
+        "health/testing/<int:pk>/results/<str:token>/",
+        views_testing.testing_results_commit,
+        name="testing_results_commit",
+    ),
+    path(
+        "health/testing/<int:pk>/result/",
+        views_testing.testing_result_set,
+        name="testing_result_set",
+    ),
 ]
