@@ -491,6 +491,13 @@ class Policy:
         keeper of the case."""
         return self.contains(case) and (A.SEE_HEALTH_NOTES in self.actions or self.keeps(case))
 
+    # --- health: risk zones and the health hub (h-zones) -------------------------------
+
+    @property
+    def may_view_health(self) -> bool:
+        """The health hub and the zones pages: whoever may view the records of a place."""
+        return A.VIEW in self.actions
+
 
 def policy_for(user: Any) -> Policy:
     """The policy of `user`, built once per user object (one request, one command run)."""

@@ -63,10 +63,10 @@ urlpatterns = [
         ),
         name="docs",
     ),
+    # Health operations (frontline.health): zones, testing rounds, isolation, transfers,
+    # care. Before the catch-all below, which would otherwise answer them all with 404.
+    *health_api_urls,
     # Last: anything else under /api/v1/ is a JSON 404, not the HTML page a browser gets,
     # so that a client with a typo reads an error it can parse.
     re_path(r"^.*$", views.no_such_route, name="no-such-route"),
 ]
-
-# Health operations (frontline.health): zones, testing rounds, isolation, transfers, care.
-urlpatterns += health_api_urls

@@ -40,6 +40,9 @@ class AuditAction(models.TextChoices):
     VIEW_REQUEST = "view_request", _("Viewed a request")
     IMPORT_CADRES = "import_cadres", _("Imported a cadre roster")
     REPORT_DECISION = "report_decision", _("Confirmed or rejected a party member report")
+    # Health: risk zones (h-zones).
+    ZONE_SET = "zone_set", _("Set a risk zone")
+    ZONE_LIFT = "zone_lift", _("Lifted a risk zone")
 
 
 class AuditQuerySet(models.QuerySet):
