@@ -523,6 +523,44 @@ ROUTES = {
         "anonymous",
         200,
     ),
+    # Health: the hub and risk zones (h-zones). A zone on 安康小区 to aim at.
+    "health_index": ("get", lambda w: reverse("health_index"), "outsider", "clean"),
+    "health_zones": (
+        "get",
+        lambda w: reverse("health_zones") + f"?region={_ankang_zone().region_id}",
+        "outsider",
+        404,
+    ),
+    "health_zone_lift": (
+        "post",
+        lambda w: (
+            reverse("health_zone_lift", args=[_ankang_zone().pk]),
+            {"at": "2022-04-20T10:00", "reason": "解封"},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "api:zone-list": (
+        "get",
+        lambda w: reverse("api:zone-list") + f"?region={_ankang_zone().region.path}",
+        "outsider",
+        404,
+    ),
+    "api:zone-detail": (
+        "get",
+        lambda w: reverse("api:zone-detail", args=[_ankang_zone().pk]),
+        "outsider",
+        404,
+    ),
+    "api:zone-lift": (
+        "post",
+        lambda w: (
+            reverse("api:zone-lift", args=[_ankang_zone().pk]),
+            {"at": "2022-04-20T10:00:00+08:00", "reason": "解封"},
+        ),
+        "outside_staff",
+        404,
+    ),
     # One's own account: the pages show only the signed-in person's things.
     "password_change": ("get", lambda w: reverse("password_change"), "outsider", "clean"),
     "token_list": ("get", lambda w: reverse("token_list"), "outsider", "clean"),
@@ -561,6 +599,22 @@ def _ankang_shift():
             end=dt.datetime(2026, 4, 5, 8, tzinfo=dt.timezone(dt.timedelta(hours=8))),
         )
     return shift
+
+
+def _ankang_zone():
+    """安康小区 sealed from 4 April 2022 (made once per test)."""
+    from frontline.health.models import RiskZone
+    from frontline.health.zones import zone_set
+
+    zone = RiskZone.objects.filter(region__path=ANKANG).first()
+    if zone is None:
+        zone = zone_set(
+            region=Region.objects.get(path=ANKANG),
+            level="sealed",
+            since=dt.datetime(2022, 4, 4, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            reason="出现阳性",
+        )
+    return zone
 
 
 def _ankang_report():
@@ -682,6 +736,10 @@ def test_the_same_routes_serve_their_own_people(world, grid_worker, community_st
         reverse("api:region-detail", args=[world["region"].pk]),
         reverse("api:grid-detail", args=[world["grid"].pk]),
         reverse("api:stats") + "?region=" + ANKANG,
+        reverse("health_index"),
+        reverse("health_zones") + f"?region={_ankang_zone().region_id}",
+        reverse("api:zone-list") + "?region=" + ANKANG,
+        reverse("api:zone-detail", args=[_ankang_zone().pk]),
     ]:
         assert client.get(url).status_code == 200, url
     assert "王秀英" in client.post(reverse("resident_search"), {"q": "王秀英"}).content.decode()

@@ -73,6 +73,12 @@ def _as_of(raw: str) -> tuple[dt.date, dt.datetime]:
     return day, end
 
 
+def _name(user) -> str:
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.username
+
+
 @login_required
 def health_index(request):
     _require_view(request)
@@ -118,7 +124,12 @@ def zone_page(request):
             "today": timezone.localdate(),
             "in_force": list(zones.zones_in_force(region, moment)),
             "history": [
-                (zone, may_manage and zone.lifted_at is None and policy.contains(zone))
+                {
+                    "zone": zone,
+                    "liftable": may_manage and zone.lifted_at is None and policy.contains(zone),
+                    "set_by": _name(zone.set_by),
+                    "lifted_by": _name(zone.lifted_by),
+                }
                 for zone in history
             ],
             "history_limited": len(history) == HISTORY_LIMIT,

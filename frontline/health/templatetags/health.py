@@ -15,11 +15,19 @@ from frontline.territory.models import ANCESTOR_FIELDS, Region
 register = template.Library()
 
 
+@register.simple_tag
+def current_zone(place: Any):
+    """`{% current_zone household as zone %}`: read once, badge many (a household's members)."""
+    return zone_in_force(place) if place is not None else None
+
+
 @register.inclusion_tag("health/_zone_badge.html", takes_context=True)
-def zone_badge(context, place: Any, link: bool = True) -> dict:
+def zone_badge(context, place: Any, link: bool = True, zone: Any = None) -> dict:
     """The strictest zone in force now over `place` (a region, household or resident),
-    as a coloured badge linking to the zones page of its region when the viewer may see it."""
-    zone = zone_in_force(place) if place is not None else None
+    as a coloured badge linking to the zones page of its region when the viewer may see it.
+    Pass `zone` when it has been read already (`current_zone`)."""
+    if zone is None:
+        zone = zone_in_force(place) if place is not None else None
     return {
         "zone": zone,
         "link": link,
