@@ -101,9 +101,7 @@ def _testing(region: Region, today: dt.date) -> dict[str, Any]:
         .filter(covered, away=False)
         .aggregate(expected=Count("id"), sampled=Count("id", filter=Exists(sampled)))
     )
-    abnormal = Tube.objects.within(region).filter(
-        round=testing_round, result=TubeResult.POSITIVE
-    )
+    abnormal = Tube.objects.within(region).filter(round=testing_round, result=TubeResult.POSITIVE)
     figures.update(
         round={
             "id": testing_round.pk,

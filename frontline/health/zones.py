@@ -251,8 +251,7 @@ def zone_lift(
             lifted = RiskZone.objects.filter(pk=zone.pk).values_list("lifted_at", flat=True)
             when = next(iter(lifted), None)
             raise Conflict(
-                _("This zone was already lifted at %(at)s.")
-                % {"at": _when(when) if when else "—"}
+                _("This zone was already lifted at %(at)s.") % {"at": _when(when) if when else "—"}
             )
         audit_record(
             actor=actor,
@@ -286,11 +285,14 @@ def load_demo(users: dict, say: Callable[[str], None]) -> None:
     if compound is None or township is None:
         return
     actor = users.get("township_staff")
-    buildings = list(
-        Region.objects.filter(parent=compound, name__in=list(ANKANG_SEALED_BUILDINGS))
-    )
+    buildings = list(Region.objects.filter(parent=compound, name__in=list(ANKANG_SEALED_BUILDINGS)))
     plan: list[tuple[Region, str, str, str]] = [
-        (b, ZoneLevel.SEALED, "出现阳性感染者，楼栋封控，足不出户、上门服务", "连续核酸阴性，解除封控")
+        (
+            b,
+            ZoneLevel.SEALED,
+            "出现阳性感染者，楼栋封控，足不出户、上门服务",
+            "连续核酸阴性，解除封控",
+        )
         for b in sorted(buildings, key=lambda r: r.path)
     ]
     plan.append((compound, ZoneLevel.CONTROLLED, "封控楼栋所在小区，人不出小区、严禁聚集", ""))
