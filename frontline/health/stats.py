@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,7 @@ from .models import (
     TubeResult,
     ZoneLevel,
 )
-from .zones import in_force_at, place_filter, zones_in_force
+from .zones import place_filter, zones_in_force
 
 # Strictest first: a CASE takes the first WHEN that matches.
 _LEVELS = sorted(ZoneLevel, key=lambda level: -ZONE_SEVERITY[level])
