@@ -114,6 +114,7 @@ def test_token_refuses_an_unknown_or_deactivated_account(grid_worker):
 
 @pytest.mark.parametrize("path", ["", "裕安区", "裕安区/城南镇", ANKANG, CHUANGYE])
 def test_stats_json_is_exactly_census_stats(lu_an, path):
+    from frontline.health.stats import health_stats
     from frontline.requests.stats import request_stats
 
     out = run("stats", "--region", path, "--json")
@@ -122,6 +123,7 @@ def test_stats_json_is_exactly_census_stats(lu_an, path):
         **census_stats(place),
         "requests": request_stats(place),
         "mobilisation": mobilisation_stats(place),
+        "health": health_stats(place),
     }
 
 

@@ -407,6 +407,34 @@ def test_loading_the_mobilisation_again_changes_nothing(city):
     assert [t.objects.count() for t in tables] == before
 
 
+# --- health: risk zones (h-zones) ---------------------------------------------------------
+
+
+def test_the_demo_seals_ankangs_four_buildings_of_90_households_then_lifts_them(city):
+    import datetime as dt
+
+    from frontline.health.models import RiskZone
+    from frontline.health.zones import load_demo as load_zones
+    from frontline.health.zones import zone_in_force
+
+    cst = dt.timezone(dt.timedelta(hours=8))
+    sealed = RiskZone.objects.filter(level="sealed", region__parent__path=ANKANG)
+    assert sorted(z.region.name for z in sealed) == ["15栋", "21栋", "3栋", "8栋"]
+    assert Household.objects.filter(building__in=sealed.values("region")).count() == 90
+    assert {z.since for z in sealed} == {dt.datetime(2022, 4, 4, tzinfo=cst)}
+    assert all(z.lifted_at == dt.datetime(2022, 4, 20, 10, tzinfo=cst) for z in sealed)
+    building_3 = region_by_path(f"{ANKANG}/3栋")
+    assert zone_in_force(building_3, dt.datetime(2022, 4, 10, tzinfo=cst)).level == "sealed"
+    assert zone_in_force(building_3).level == "controlled"
+    assert zone_in_force(region_by_path(CHUANGYE)).level == "precaution"
+    assert zone_in_force(region_by_path(LIJINGYUAN)) is None
+    before = list(RiskZone.objects.order_by("id").values_list("id", "lifted_at"))
+
+    load_zones({u.username: u for u in User.objects.all()}, lambda message: None)
+
+    assert list(RiskZone.objects.order_by("id").values_list("id", "lifted_at")) == before
+
+
 def test_a_dialysis_run_at_ankang_suggests_the_compounds_driver(city):
     from frontline.accounts.models import User
     from frontline.people.models import Household

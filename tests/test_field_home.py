@@ -96,8 +96,9 @@ def test_my_grid_home_query_count_is_bounded(
         )
     client = as_user(grid_worker)
     # session, user, the jurisdiction, census figures (8), visits (2), extra figures (2),
-    # the account's grids (+ coverage, members), the grid's figures (4), its progress (2).
-    with django_assert_num_queries(23):
+    # the account's grids (+ coverage, members), the grid's figures (4), its progress (2),
+    # the zone badge.
+    with django_assert_num_queries(24):
         client.get(reverse("home"))
 
 

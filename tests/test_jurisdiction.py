@@ -581,6 +581,44 @@ ROUTES = {
         "anonymous",
         200,
     ),
+    # Health: the hub and risk zones (h-zones). A zone on 安康小区 to aim at.
+    "health_index": ("get", lambda w: reverse("health_index"), "outsider", "clean"),
+    "health_zones": (
+        "get",
+        lambda w: reverse("health_zones") + f"?region={_ankang_zone().region_id}",
+        "outsider",
+        404,
+    ),
+    "health_zone_lift": (
+        "post",
+        lambda w: (
+            reverse("health_zone_lift", args=[_ankang_zone().pk]),
+            {"at": "2022-04-20T10:00", "reason": "解封"},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "api:zone-list": (
+        "get",
+        lambda w: reverse("api:zone-list") + f"?region={_ankang_zone().region.path}",
+        "outsider",
+        404,
+    ),
+    "api:zone-detail": (
+        "get",
+        lambda w: reverse("api:zone-detail", args=[_ankang_zone().pk]),
+        "outsider",
+        404,
+    ),
+    "api:zone-lift": (
+        "post",
+        lambda w: (
+            reverse("api:zone-lift", args=[_ankang_zone().pk]),
+            {"at": "2022-04-20T10:00:00+08:00", "reason": "解封"},
+        ),
+        "outside_staff",
+        404,
+    ),
     # One's own account: the pages show only the signed-in person's things.
     "password_change": ("get", lambda w: reverse("password_change"), "outsider", "clean"),
     "token_list": ("get", lambda w: reverse("token_list"), "outsider", "clean"),
@@ -1016,6 +1054,22 @@ def _chengnan_stay():
     return stay
 
 
+def _ankang_zone():
+    """安康小区 sealed from 4 April 2022 (made once per test)."""
+    from frontline.health.models import RiskZone
+    from frontline.health.zones import zone_set
+
+    zone = RiskZone.objects.filter(region__path=ANKANG).first()
+    if zone is None:
+        zone = zone_set(
+            region=Region.objects.get(path=ANKANG),
+            level="sealed",
+            since=dt.datetime(2022, 4, 4, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            reason="出现阳性",
+        )
+    return zone
+
+
 def _ankang_report():
     """A report by 赵建国 to 安康小区's temporary branch (made once per test)."""
     from frontline.duty.models import Branch, Report
@@ -1083,7 +1137,7 @@ def test_every_route_is_walked():
         reverse("api:testing-missing", args=[_ankang_round().pk]),
         reverse("api:testing-retest", args=[_ankang_round().pk]),
         f"routes without a line in ROUTES: {sorted(names - set(ROUTES))}; "
-        f"stale lines: {sorted(set(ROUTES) - names)}"
+        f"stale lines: {sorted(set(ROUTES) - names)}",
     )
 
 
@@ -1136,6 +1190,10 @@ def test_the_same_routes_serve_their_own_people(world, grid_worker, community_st
     client = Client()
     client.force_login(grid_worker)
     for url in [
+        reverse("health_index"),
+        reverse("health_zones") + f"?region={_ankang_zone().region_id}",
+        reverse("api:zone-list") + "?region=" + ANKANG,
+        reverse("api:zone-detail", args=[_ankang_zone().pk]),
         reverse("region_detail", args=[world["region"].pk]),
         reverse("household_detail", args=[world["household"].pk]),
         reverse("grid_detail", args=[world["grid"].pk]),

@@ -408,3 +408,65 @@ def test_a_refused_search_leaves_a_trace_and_the_schema_leaves_none(person, wang
     before = AuditEvent.objects.count()
     assert Client().get("/api/v1/openapi.json").status_code == 200
     assert AuditEvent.objects.count() == before
+
+
+# --- health operations (issue 9), typed from the README's health table --------------------
+#                     zones testing sample isolation health_visit transfers health_hub
+HEALTH_MATRIX_TEXT = """
+city_admin            Y     Y       Y      Y         Y            Y         Y
+district_staff        Y     Y       Y      Y         Y            Y         Y
+township_staff        Y     Y       Y      Y         Y            Y         Y
+community_staff       Y     Y       Y      Y         Y            Y         Y
+grid_chief            -     -       Y      Y         Y            -         Y
+grid_worker           -     -       Y      -         Y            -         Y
+cadre                 -     -       Y      -         Y            -         Y
+volunteer             -     -       Y      -         -            -         Y
+superuser             Y     Y       Y      Y         Y            Y         Y
+"""
+HEALTH_COLUMNS = {
+    "zones": Action.MANAGE_ZONES,
+    "testing": Action.MANAGE_TESTING,
+    "sample": Action.RECORD_SAMPLE,
+    "isolation": Action.MANAGE_ISOLATION,
+    "health_visit": Action.RECORD_HEALTH_VISIT,
+    "transfers": Action.MANAGE_TRANSFERS,
+    "health_hub": Action.VIEW,
+}
+HEALTH_MATRIX = {
+    line.split()[0]: dict(
+        zip(HEALTH_COLUMNS, (cell == "Y" for cell in line.split()[1:]), strict=True)
+    )
+    for line in HEALTH_MATRIX_TEXT.strip().splitlines()
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_policy_answers_the_health_table(person, wang, role):
+    policy = policy_for(person(role))
+
+    answers = {column: policy.can(action, wang) for column, action in HEALTH_COLUMNS.items()}
+
+    assert answers == HEALTH_MATRIX[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_zones_and_the_health_hub_follow_the_health_table(person, wang, role):
+    user = person(role)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_token(user=user)}")
+
+    created = client.post(
+        "/api/v1/zones",
+        {
+            "region": f"{ANKANG}/1栋",
+            "level": "sealed",
+            "since": "2022-04-04T00:00:00+08:00",
+            "reason": "出现阳性",
+        },
+        format="json",
+    )
+    hub = _page(user, reverse("health_index"))
+
+    assert created.status_code == (201 if HEALTH_MATRIX[role]["zones"] else 403)
+    assert hub.status_code == (200 if HEALTH_MATRIX[role]["health_hub"] else 403)
+    assert ('href="/health/"' in hub.content.decode()) == HEALTH_MATRIX[role]["health_hub"]

@@ -171,8 +171,8 @@ def test_home_query_count_does_not_grow_with_children(
         f.resident(hh, f"居民{n}", birth=born(n))
     client = as_user(town_staff)
     # session, user, census figures (8), today's visits (2), empty households and
-    # nobody to call (2), the account's grids, the header's region.
-    with django_assert_num_queries(16):
+    # nobody to call (2), the account's grids, the header's region, the zone badge.
+    with django_assert_num_queries(17):
         assert client.get(reverse("home")).status_code == 200
 
 
@@ -236,8 +236,8 @@ def test_region_detail_query_count_does_not_grow_with_children(
         f.resident(hh, f"居民{n}", birth=born(n))
     client = as_user(town_staff)
     # session, user, region, ancestors, city, census figures (8), today's visits (2),
-    # empty households and nobody to call (2), children (2), counts.
-    with django_assert_num_queries(20):
+    # empty households and nobody to call (2), children (2), counts, the zone badge.
+    with django_assert_num_queries(21):
         response = client.get(reverse("region_detail", args=[township.pk]))
     assert len(response.context["children"]) == 2 + extra_children
 
@@ -252,7 +252,7 @@ def test_building_query_count_does_not_grow_with_households(
     client = as_user(community_staff)
     # As the township's page, plus today's visits (2), empty households and nobody to
     # call (2), and the room chart (households, their care groups, today's visits).
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(24):
         response = client.get(reverse("region_detail", args=[building.pk]))
     assert len(response.context["households"].object_list) == 1 + extra_households
 

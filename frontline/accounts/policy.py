@@ -560,6 +560,13 @@ class Policy:
             return False
         return self.contains(stay) or self.contains(stay.point.region)
 
+    # --- health: risk zones and the health hub (h-zones) -------------------------------
+
+    @property
+    def may_view_health(self) -> bool:
+        """The health hub and the zones pages: whoever may view the records of a place."""
+        return A.VIEW in self.actions
+
 
 def policy_for(user: Any) -> Policy:
     """The policy of `user`, built once per user object (one request, one command run)."""

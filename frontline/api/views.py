@@ -36,6 +36,7 @@ from frontline.core.errors import NotFound as DomainNotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.core.ratelimit import RateLimited
 from frontline.duty.stats import mobilisation_stats
+from frontline.health.stats import health_stats
 from frontline.people.labels import CARE_GROUP_BY_LABEL
 from frontline.people.models import CARE_GROUP_LABELS, Household, Resident, Visit
 from frontline.people.queries import (
@@ -230,6 +231,9 @@ class StatsView(ApiView):
                     # Units, cadres, reports, branches, posts, gaps, the pipeline: see
                     # `frontline stats`; nested counts by rank and by pipeline stage.
                     "mobilisation": serializers.DictField(),
+                    # Zones, the current testing round, isolation, points, transfers and
+                    # care: see `frontline stats`; nested counts by zone level.
+                    "health": serializers.DictField(),
                 },
             ),
             **ERRORS,
@@ -242,6 +246,7 @@ class StatsView(ApiView):
                 **census_stats(region),
                 "requests": request_stats(region),
                 "mobilisation": mobilisation_stats(region),
+                "health": health_stats(region),
             }
         )
 

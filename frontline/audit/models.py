@@ -58,6 +58,9 @@ class AuditAction(models.TextChoices):
     TUBE_RECORD = "tube_record", _("Recorded a tube of samples")
     RESULT_SET = "result_set", _("Entered a tube's result")
     IMPORT_RESULTS = "import_results", _("Imported lab results")
+    # Health: risk zones (h-zones).
+    ZONE_SET = "zone_set", _("Set a risk zone")
+    ZONE_LIFT = "zone_lift", _("Lifted a risk zone")
 
 
 class AuditQuerySet(models.QuerySet):

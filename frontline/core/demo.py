@@ -768,20 +768,12 @@ def load_demo(*, progress: Callable[[str], None] | None = None) -> DemoResult:
         users = _ensure_accounts(result)
         _ensure_grids(result, users)
         from frontline.duty.demo import load_mobilisation
+        from frontline.health import care, isolation, testing, transfers, zones
 
         load_mobilisation(users, say)
-        from frontline.health.transfers import load_demo as load_transfers
-
-        load_transfers(users, say)
-        from frontline.health.isolation import load_demo as load_isolation
-
-        load_isolation(users, say)
-        from frontline.health.care import load_demo as load_care
-
-        load_care(users, say)
-        from frontline.health.testing import load_demo as load_testing
-
-        load_testing(users, say)
+        # Zones first: the testing round's door-to-door lists read the sealed buildings.
+        for part in (zones, transfers, isolation, care, testing):
+            part.load_demo(users, say)
     result.seconds = time.perf_counter() - started
     return result
 

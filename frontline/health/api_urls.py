@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api_isolation, api_testing, api_transfers
+from . import api_isolation, api_testing, api_transfers, api_zones
 
 urlpatterns: list = [
     # Isolation points and transfers (h-transfers).
@@ -57,4 +57,8 @@ urlpatterns: list = [
     path(
         "testing-rounds/<int:pk>/results", api_testing.RoundResult.as_view(), name="testing-result"
     ),
+    # Risk zones (h-zones).
+    path("zones", api_zones.ZoneList.as_view(), name="zone-list"),
+    path("zones/<int:pk>", api_zones.ZoneDetail.as_view(), name="zone-detail"),
+    path("zones/<int:pk>/lift", api_zones.ZoneLift.as_view(), name="zone-lift"),
 ]

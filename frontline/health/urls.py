@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_care, views_isolation, views_testing, views_transfers
+from . import views_care, views_isolation, views_testing, views_transfers, views_zones
 
 urlpatterns: list = [
     # Isolation points, transfer teams and transfers (h-transfers).
@@ -59,4 +59,8 @@ urlpatterns: list = [
         views_testing.testing_result_set,
         name="testing_result_set",
     ),
+    # The hub and risk zones (h-zones).
+    path("health/", views_zones.health_index, name="health_index"),
+    path("health/zones/", views_zones.zone_page, name="health_zones"),
+    path("health/zones/<int:pk>/lift/", views_zones.zone_lift_page, name="health_zone_lift"),
 ]

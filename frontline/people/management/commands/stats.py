@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from frontline.core.errors import DomainError
 from frontline.duty.stats import mobilisation_labels, mobilisation_stats
+from frontline.health.stats import health_labels, health_stats
 from frontline.people.models import Visit
 from frontline.people.stats import census_stats
 from frontline.requests.models import Status as RequestStatus
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             **census_stats(place),
             "requests": request_stats(place),
             "mobilisation": mobilisation_stats(place),
+            "health": health_stats(place),
         }
         if json:
             self.stdout.write(_dumps(stats))
@@ -71,6 +73,7 @@ class Command(BaseCommand):
             (_("Mean satisfaction"), figures["mean_satisfaction"]),
         ]
         labels += mobilisation_labels(stats["mobilisation"])
+        labels += health_labels(stats["health"])
         width = max(_width(str(label)) for label, _n in labels)
         self.stdout.write(place.display_path)
         for label, n in labels:
