@@ -11,29 +11,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Case, Count, Exists, OuterRef, Q, Sum, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.people.models import Resident
 from frontline.territory.models import LEVEL_FIELDS, Level, Region
 
+from .care import care_figures
+from .isolation import isolation_figures
 from .models import (
     ZONE_SEVERITY,
-    CareRecord,
-    CareService,
-    IsolationCase,
-    IsolationPoint,
-    MissedVisit,
     RiskZone,
     RoundRegion,
     Sample,
-    Stay,
     TestingRound,
     Tube,
     TubeResult,
     ZoneLevel,
 )
+from .transfers import transfer_figures
 from .zones import place_filter, zones_in_force
 
 # Strictest first: a CASE takes the first WHEN that matches.
@@ -124,8 +121,6 @@ def _testing(region: Region, today: dt.date) -> dict[str, Any]:
 def health_stats(region: Region, now: dt.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     today = timezone.localdate(now)
-    day_start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
-    day_end = day_start + dt.timedelta(days=1)
     zones = list(zones_in_force(region, now))
     case = zone_case(zones)
     places = dict.fromkeys((Level.COMPOUND, Level.BUILDING), None)
@@ -146,38 +141,25 @@ def health_stats(region: Region, now: dt.datetime | None = None) -> dict[str, An
         .annotate(n=Count("id"))
         .order_by()
     )
-    points = IsolationPoint.objects.within(region).aggregate(
-        points=Count("id", filter=Q(active=True)),
-        capacity=Sum("capacity", filter=Q(active=True)),
-    )
-    weekday = str(today.isoweekday())
+    # Each part counts its own figures (one definition each, shared with its pages).
+    isolation = isolation_figures(region, today)
+    points = transfer_figures(region, today)
+    care = care_figures(region, today)
     return {
         "zones_in_force": len(zones),
         "compounds_by_zone": _by_zone(grouped[Level.COMPOUND]),
         "buildings_by_zone": _by_zone(grouped[Level.BUILDING]),
         "residents_by_zone": _by_zone(residents),
         "testing": _testing(region, today),
-        "home_isolation": IsolationCase.objects.within(region)
-        .filter(status=IsolationCase.Status.OPEN)
-        .count(),
-        "visits_missed_today": MissedVisit.objects.within(region).filter(day=today).count(),
-        "isolation_points": points["points"],
-        "isolation_capacity": points["capacity"] or 0,
+        "home_isolation": isolation["home_isolation"],
+        "visits_missed_today": isolation["visits_missed_today"],
+        "isolation_points": points["isolation_points"],
+        "isolation_capacity": points["capacity"],
         # A point's occupancy is the number of its open stays (models.Stay).
-        "isolation_occupancy": Stay.objects.filter(
-            point__in=IsolationPoint.objects.within(region).values("id"), end__isnull=True
-        ).count(),
-        "transfers_today": Stay.objects.within(region)
-        .filter(start__gte=day_start, start__lt=day_end)
-        .count(),
-        # Weekdays are single digits ("1,3,5"), so containment is exact.
-        "care_due_today": CareService.objects.within(region)
-        .filter(start__lte=today, weekdays__contains=weekday)
-        .filter(Q(end__isnull=True) | Q(end__gte=today))
-        .count(),
-        "care_missed_today": CareRecord.objects.within(region)
-        .filter(status=CareRecord.Status.MISSED, due__gte=day_start, due__lt=day_end)
-        .count(),
+        "isolation_occupancy": points["occupancy"],
+        "transfers_today": points["transfers_today"],
+        "care_due_today": care["care_due_today"],
+        "care_missed_today": care["care_missed_today"],
     }
 
 
