@@ -40,6 +40,7 @@ class AuditAction(models.TextChoices):
     VIEW_REQUEST = "view_request", _("Viewed a request")
     IMPORT_CADRES = "import_cadres", _("Imported a cadre roster")
     REPORT_DECISION = "report_decision", _("Confirmed or rejected a party member report")
+    MOBILISATION = "mobilisation", _("Changed units, cadres, deployments or branches")
 
 
 class AuditQuerySet(models.QuerySet):
