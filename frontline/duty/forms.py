@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -159,8 +160,12 @@ class PairingForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, scope: Region, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Any unit may pair with a community inside: the city's units pair most often.
-        self.fields["org_unit"].queryset = OrgUnit.objects.order_by("name")  # type: ignore[attr-defined]
+        # The city's own units pair most often; with them, the units inside. A township's
+        # unit elsewhere is not offered (its name is that township's business).
+        inside = OrgUnit.objects.visible_to(user).values("pk")
+        self.fields["org_unit"].queryset = OrgUnit.objects.filter(  # type: ignore[attr-defined]
+            Q(home__isnull=True) | Q(pk__in=inside)
+        ).order_by("name")
         self.fields["community"] = _region_field(scope, (Level.COMMUNITY,), _("Community"))
         self.fields["since"].initial = timezone.localdate()
 
