@@ -313,7 +313,7 @@ def report(request, token: str):
             k: request.POST.get(k, "") for k in ("kind", "name", "id_number", "phone", "skills")
         }
         try:
-            reporting.report_submit(branch=branch, ip=client_ip(request), **values)
+            item = reporting.report_submit(branch=branch, ip=client_ip(request), **values)
         except RateLimited as exc:
             messages.error(request, exc.message)
             status = 429
@@ -321,7 +321,14 @@ def report(request, token: str):
             messages.error(request, exc.message)
             status = 400
         else:
-            return render(request, "duty/report_done.html", {"branch": branch})
+            # Someone confirmed who scans again is told so, not thanked as if new; only
+            # when the name matches too, so an ID number alone does not answer "confirmed?".
+            confirmed = (
+                item.state == Report.State.CONFIRMED and item.name == values["name"].strip()
+            )
+            return render(
+                request, "duty/report_done.html", {"branch": branch, "confirmed": confirmed}
+            )
     kinds = [(k.value, k.label) for k in REPORT_KINDS]
     return render(
         request,
