@@ -554,3 +554,26 @@ def test_lists_take_a_bounded_number_of_queries(
     _fill(town_unit, branch, 10, offset=100)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+# --- the ten roles can be found ---------------------------------------------------------
+
+
+def test_the_ten_roles_are_linked_from_home_region_and_duty_pages(
+    community_staff, grid_worker, volunteer
+):
+    ankang = f.region(ANKANG)
+    roles_url = reverse("duty_roles") + f"?region={ankang.pk}"
+    staff = _client(community_staff)
+
+    home = staff.get(reverse("home")).content.decode()
+    posts = staff.get(reverse("duty_posts")).content.decode()
+    compound = staff.get(reverse("region_detail", args=[ankang.pk])).content.decode()
+
+    assert reverse("duty_posts") + f"?region={f.region(COMMUNITY).pk}#ten-roles" in home
+    assert roles_url in posts and 'id="ten-roles"' in posts
+    assert roles_url in compound
+    assert reverse("duty_pipeline") in home
+    # Roles that keep no roster see none of it.
+    for user in (grid_worker, volunteer):
+        assert reverse("duty_roles") not in _client(user).get(reverse("home")).content.decode()

@@ -76,6 +76,9 @@ def _require(request, action: Action, target=None) -> None:
 # --- posts and the roster ------------------------------------------------------------------
 
 
+COMPOUNDS_SHOWN = 300
+
+
 @login_required
 def post_list(request):
     """The posts under a region, each with its gaps in the next 24 hours; a new post."""
@@ -100,11 +103,23 @@ def post_list(request):
         posts, now, now + dt.timedelta(hours=24), shifts=Shift.objects.within(region)
     )
     chain = services.responsibility_chain(region) if region.level >= Level.TOWNSHIP else []
+    may_manage_duty = policy_for(request.user).can(Action.MANAGE_DUTY, region)
+    compounds = []
+    if may_manage_duty and Level.TOWNSHIP <= region.level < Level.COMPOUND:
+        # Where the ten roles are given: the compounds below, so that they can be found.
+        compounds = natural_sorted(
+            Region.objects.within(region).filter(level=Level.COMPOUND).only("id", "name", "path")[
+                :COMPOUNDS_SHOWN
+            ],
+            key=lambda r: r.path,
+        )
     return render(
         request,
         "duty/post_list.html",
         {
             "region": region,
+            "may_manage_duty": may_manage_duty,
+            "compounds": compounds,
             "rows": [(p, gaps[p.pk]) for p in posts],
             "kinds": Post.Kind.choices,
             "chain": chain,
