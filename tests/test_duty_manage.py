@@ -344,8 +344,13 @@ def test_a_branch_gets_members_groups_zones_teams_posts(community_staff, branch)
     one, two = f.region(f"{ANKANG}/1栋"), f.region(f"{ANKANG}/2栋")
 
     posts = [
-        {"form": "member", "kind": "cadre", "name": "钟鸣", "joined": "2026-04-02",
-         "secretary": "on"},
+        {
+            "form": "member",
+            "kind": "cadre",
+            "name": "钟鸣",
+            "joined": "2026-04-02",
+            "secretary": "on",
+        },
         {"form": "member", "kind": "party_member", "name": "李强", "joined": "2026-04-02"},
         {"form": "group", "function": "duty", "leader": "李强"},
         {"form": "zone", "name": "一二栋责任区", "keeper": "李强", "buildings": [one.pk, two.pk]},
@@ -373,17 +378,34 @@ def test_a_branch_gets_members_groups_zones_teams_posts(community_staff, branch)
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"form": "member", "kind": "cadre", "name": "", "joined": "2026-04-02"},
-         "This field is required."),
+        (
+            {"form": "member", "kind": "cadre", "name": "", "joined": "2026-04-02"},
+            "This field is required.",
+        ),
         ({"form": "group", "function": "duty"}, "has that group already"),
-        ({"form": "zone", "name": "外楼", "buildings": ["OUTSIDE_BUILDING"]},
-         "Choose a place inside your jurisdiction."),
-        ({"form": "team", "name": "队", "kind": "commando", "size": -1},
-         "The number of members is not negative."),
-        ({"form": "post", "region": "OUTSIDE", "name": "岗", "kind": "vanguard"},
-         "Choose a place inside your jurisdiction."),
-        ({"form": "edit", "name": "支部", "kind": "temporary", "setting": "compound",
-          "start": "2026-04-01", "secretary": "STRANGER"}, "Choose one of the branch&#x27;s"),
+        (
+            {"form": "zone", "name": "外楼", "buildings": ["OUTSIDE_BUILDING"]},
+            "Choose a place inside your jurisdiction.",
+        ),
+        (
+            {"form": "team", "name": "队", "kind": "commando", "size": -1},
+            "The number of members is not negative.",
+        ),
+        (
+            {"form": "post", "region": "OUTSIDE", "name": "岗", "kind": "vanguard"},
+            "Choose a place inside your jurisdiction.",
+        ),
+        (
+            {
+                "form": "edit",
+                "name": "支部",
+                "kind": "temporary",
+                "setting": "compound",
+                "start": "2026-04-01",
+                "secretary": "STRANGER",
+            },
+            "Choose one of the branch&#x27;s",
+        ),
     ],
 )
 def test_branch_part_form_errors(community_staff, branch, data, message):
@@ -431,11 +453,17 @@ def _entry(branch, name, stage, frontline=False):
 
 def test_the_pipeline_counts_roll_up_for_the_callers_region(town_staff, branch):
     chuangye = services.branch_create(
-        region=f.region(CHUANGYE), name="创业小区党支部", kind="standing", setting="compound",
+        region=f.region(CHUANGYE),
+        name="创业小区党支部",
+        kind="standing",
+        setting="compound",
         start=DAY,
     )
     gulou = services.branch_create(
-        region=f.region(LIJINGYUAN), name="丽景苑党支部", kind="standing", setting="compound",
+        region=f.region(LIJINGYUAN),
+        name="丽景苑党支部",
+        kind="standing",
+        setting="compound",
         start=DAY,
     )
     _entry(branch, "甲", "application")
@@ -462,8 +490,13 @@ def test_an_entry_is_added_and_advanced_never_back(community_staff, branch):
     client = _client(community_staff)
     response = client.post(
         reverse("duty_pipeline"),
-        {"branch": branch.pk, "name": "孙杰", "stage": "application", "assessed_on": "2026-04-02",
-         "identified_in_frontline": "on"},
+        {
+            "branch": branch.pk,
+            "name": "孙杰",
+            "stage": "application",
+            "assessed_on": "2026-04-02",
+            "identified_in_frontline": "on",
+        },
     )
     assert response.status_code == 302
     entry = PipelineEntry.objects.get(name="孙杰")
@@ -491,10 +524,18 @@ def test_an_entry_is_added_and_advanced_never_back(community_staff, branch):
 )
 def test_pipeline_form_errors(community_staff, branch, data, message):
     outside = services.branch_create(
-        region=f.region(CHUANGYE), name="创业小区党支部", kind="standing", setting="compound",
+        region=f.region(CHUANGYE),
+        name="创业小区党支部",
+        kind="standing",
+        setting="compound",
         start=DAY,
     )
-    base = {"branch": branch.pk, "name": "孙杰", "stage": "application", "assessed_on": "2026-04-02"}
+    base = {
+        "branch": branch.pk,
+        "name": "孙杰",
+        "stage": "application",
+        "assessed_on": "2026-04-02",
+    }
     base.update({k: outside.pk if v == "OUTSIDE" else v for k, v in data.items()})
 
     response = _client(community_staff).post(reverse("duty_pipeline"), base)
@@ -506,9 +547,7 @@ def test_pipeline_form_errors(community_staff, branch, data, message):
 # --- who may, and how many queries -------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name", ["duty_units", "duty_cadres", "duty_pairings", "duty_pipeline"]
-)
+@pytest.mark.parametrize("name", ["duty_units", "duty_cadres", "duty_pairings", "duty_pipeline"])
 def test_a_volunteer_is_refused_the_mobilisation_pages_in_words(volunteer, name):
     response = _client(volunteer).get(reverse(name))
     body = response.content.decode()

@@ -658,12 +658,17 @@ def _ankang_mobilisation():
 
     unit = OrgUnit.objects.filter(name="城南镇综治办").first()
     if unit is None:
-        unit = services.unit_create(name="城南镇综治办", home=Region.objects.get(path="裕安区/城南镇"))
+        unit = services.unit_create(
+            name="城南镇综治办", home=Region.objects.get(path="裕安区/城南镇")
+        )
         cadre = services.cadre_create(
             org_unit=unit, name="李强", id_number=f.id_number(), rank="staff", phone="13912345678"
         )
         services.deployment_create(
-            cadre=cadre, region=Region.objects.get(path=ANKANG), role="duty", start=dt.date(2026, 4, 1)
+            cadre=cadre,
+            region=Region.objects.get(path=ANKANG),
+            role="duty",
+            start=dt.date(2026, 4, 1),
         )
         services.pairing_create(
             org_unit=unit,

@@ -21,9 +21,9 @@ from frontline.territory.models import Level, Region
 from .models import (
     Branch,
     BranchMember,
+    ChainLevel,
     CommandoTeam,
     Deployment,
-    ChainLevel,
     MemberKind,
     OrgUnit,
     PartyGroup,
@@ -86,9 +86,12 @@ class UnitForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=OrgUnit.Kind.choices)
     home = RegionChoice(queryset=Region.objects.none(), required=False, label=_("Belongs to"))
 
-    def __init__(self, *args: Any, scope: Region, editing: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, scope: Region | None = None, editing: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        if editing:
+        if editing or scope is None:
+            # A unit keeps its place: its cadres are located there.
             del self.fields["home"]
             return
         home = _region_field(scope, (Level.DISTRICT, Level.TOWNSHIP), _("Belongs to"))
@@ -199,8 +202,8 @@ class BranchForm(forms.Form):
             )
             self.fields["start"].initial = timezone.localdate()
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", _("The end date is before the start date."))

@@ -468,7 +468,9 @@ def commando_team_create(
     actor: Any = None,
 ) -> CommandoTeam:
     _require(actor, Action.MANAGE_MOBILISATION, region)
-    if branch is not None and not (region.is_within(branch.region) or branch.region.is_within(region)):
+    if branch is not None and not (
+        region.is_within(branch.region) or branch.region.is_within(region)
+    ):
         raise DomainError(_("The team's place and its branch's place do not meet."))
     team = CommandoTeam(
         branch=branch,

@@ -7,6 +7,7 @@ Thin, like every view: parse, authorise through the policy, call one service, re
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -108,9 +109,9 @@ def post_list(request):
     if may_manage_duty and Level.TOWNSHIP <= region.level < Level.COMPOUND:
         # Where the ten roles are given: the compounds below, so that they can be found.
         compounds = natural_sorted(
-            Region.objects.within(region).filter(level=Level.COMPOUND).only("id", "name", "path")[
-                :COMPOUNDS_SHOWN
-            ],
+            Region.objects.within(region)
+            .filter(level=Level.COMPOUND)
+            .only("id", "name", "path")[:COMPOUNDS_SHOWN],
             key=lambda r: r.path,
         )
     return render(
@@ -338,9 +339,7 @@ def report(request, token: str):
         else:
             # Someone confirmed who scans again is told so, not thanked as if new; only
             # when the name matches too, so an ID number alone does not answer "confirmed?".
-            confirmed = (
-                item.state == Report.State.CONFIRMED and item.name == values["name"].strip()
-            )
+            confirmed = item.state == Report.State.CONFIRMED and item.name == values["name"].strip()
             return render(
                 request, "duty/report_done.html", {"branch": branch, "confirmed": confirmed}
             )
@@ -568,7 +567,7 @@ def _manage(request, target=None) -> None:
     _require(request, Action.MANAGE_MOBILISATION, target)
 
 
-def _apply(form, call) -> object | None:
+def _apply(form, call) -> Any:
     """Run a service with the form's data; a refusal becomes the form's error."""
     if not form.is_valid():
         return None
@@ -629,7 +628,7 @@ def unit_edit(request, pk: int):
     unit = access_by_id(OrgUnit.objects.select_related("home"), request.user, pk)
     _manage(request, unit if unit.home_id else None)
     initial = {"name": unit.name, "kind": unit.kind}
-    form = UnitForm(request.POST or None, initial=initial, scope=unit.home, editing=True)
+    form = UnitForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST":
         saved = _apply(
             form,
@@ -776,12 +775,10 @@ def deployment_end(request, pk: int):
     form = DeploymentEndForm(request.POST)
     done = _apply(
         form,
-        lambda d: services.deployment_end(
-            deployment=deployment, end=d["end"], actor=request.user
-        ),
+        lambda d: services.deployment_end(deployment=deployment, end=d["end"], actor=request.user),
     )
     if done is None:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     else:
         messages.success(request, _("Deployment ended."))
     if request.POST.get("back") == "cadre":
@@ -837,9 +834,7 @@ def branch_detail(request, pk: int):
     from .forms import BranchForm, GroupForm, MemberForm, PartyPostForm, TeamForm, ZoneForm
     from .models import PartyPost
 
-    branch = access_by_id(
-        Branch.objects.select_related("region", "secretary"), request.user, pk
-    )
+    branch = access_by_id(Branch.objects.select_related("region", "secretary"), request.user, pk)
     _manage(request, branch)
     which = request.POST.get("form") if request.method == "POST" else None
 
@@ -888,10 +883,9 @@ def branch_detail(request, pk: int):
         ),
         "post": lambda d: services.party_post_create(actor=me, **d),
     }
-    if which in BRANCH_FORMS:
-        if _apply(forms[which], calls[which]) is not None:
-            messages.success(request, _("Saved."))
-            return redirect("duty_branch", pk=branch.pk)
+    if which in BRANCH_FORMS and _apply(forms[which], calls[which]) is not None:
+        messages.success(request, _("Saved."))
+        return redirect("duty_branch", pk=branch.pk)
     members = branch.members.order_by("name", "id")
     return render(
         request,
@@ -938,9 +932,7 @@ def pipeline(request):
     entries = PipelineEntry.objects.visible_to(request.user).within(scope)
     # One grouped query for the counts, one for the frontline-identified activists.
     counts = dict(entries.values_list("stage").annotate(n=Count("id")).order_by())
-    frontline_count = entries.aggregate(
-        n=Count("id", filter=Q(identified_in_frontline=True))
-    )["n"]
+    frontline_count = entries.aggregate(n=Count("id", filter=Q(identified_in_frontline=True)))["n"]
     stage = request.GET.get("stage", "")
     rows = entries.filter(stage=stage) if stage in PipelineEntry.Stage.values else entries
     page = Paginator(
@@ -951,7 +943,9 @@ def pipeline(request):
         "duty/pipeline.html",
         {
             "region": scope,
-            "stages": [(code, label, counts.get(code, 0)) for code, label in PipelineEntry.Stage.choices],
+            "stages": [
+                (code, label, counts.get(code, 0)) for code, label in PipelineEntry.Stage.choices
+            ],
             "total": sum(counts.values()),
             "frontline_count": frontline_count,
             "stage": stage,
@@ -979,7 +973,7 @@ def pipeline_advance(request, pk: int):
         ),
     )
     if done is None:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     else:
         messages.success(request, _("Entry moved to the next stage."))
     return redirect(_back("duty_pipeline", entry.branch.region))
