@@ -616,3 +616,12 @@ def test_the_ten_roles_are_linked_from_home_region_and_duty_pages(
     # Roles that keep no roster see none of it.
     for user in (grid_worker, volunteer):
         assert reverse("duty_roles") not in _client(user).get(reverse("home")).content.decode()
+
+
+def test_community_staff_add_a_unit_of_their_community(community_staff):
+    community = f.region(COMMUNITY)
+    response = _client(community_staff).post(
+        reverse("duty_units"), {"name": "陡步河物业公司", "kind": "enterprise", "home": community.pk}
+    )
+    assert response.status_code == 302
+    assert OrgUnit.objects.get(name="陡步河物业公司").community_id == community.pk

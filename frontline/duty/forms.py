@@ -94,7 +94,9 @@ class UnitForm(forms.Form):
             # A unit keeps its place: its cadres are located there.
             del self.fields["home"]
             return
-        home = _region_field(scope, (Level.DISTRICT, Level.TOWNSHIP), _("Belongs to"))
+        home = _region_field(
+            scope, (Level.DISTRICT, Level.TOWNSHIP, Level.COMMUNITY), _("Belongs to")
+        )
         # Empty is the city (a city unit): offered only to a city-wide account.
         if scope.level == Level.CITY:
             home.required = False
