@@ -407,6 +407,42 @@ def test_loading_the_mobilisation_again_changes_nothing(city):
     assert [t.objects.count() for t in tables] == before
 
 
+# --- the chain's words and a duty manager outside 城南镇 ----------------------------------
+
+
+def test_the_grid_duties_say_the_chain_in_the_seeds_words(city):
+    from django.utils import translation
+
+    from frontline.duty.models import ChainLevel
+
+    # The seed: 细分“区级领导包乡镇、科级干部包社区、普通干部包小区”的三级责任体系.
+    seed = ["区级领导包乡镇", "科级干部包社区", "普通干部包小区"]
+    duties = {
+        level: set(Grid.objects.filter(level=level).values_list("duties", flat=True))
+        for level in (GridLevel.DISTRICT, GridLevel.TOWNSHIP, GridLevel.POINT)
+    }
+    for phrase, level in zip(seed, duties, strict=True):
+        assert duties[level] and all(phrase in text for text in duties[level]), phrase
+    with translation.override("zh-hans"):
+        assert [str(level.label) for level in ChainLevel] == seed
+
+
+def test_a_demo_account_outside_chengnan_manages_duty_there_only(city):
+    from django.test import Client
+    from django.urls import reverse
+
+    from frontline.accounts.policy import Action, policy_for
+
+    gulou = User.objects.get(username="gulou_staff")
+    policy = policy_for(gulou)
+    assert policy.can(Action.MANAGE_DUTY, region_by_path("金安区/鼓楼街道/鼓楼社区/丽景苑小区"))
+    assert not policy.contains(region_by_path("裕安区/城南镇"))
+    client = Client()
+    client.force_login(gulou)
+    page = client.get(reverse("duty_posts")).content.decode()
+    assert "丽景苑小区" in page and "城南镇" not in page
+
+
 # --- health: risk zones (h-zones) ---------------------------------------------------------
 
 

@@ -152,7 +152,7 @@ def test_confirmed_reporter_takes_a_role_and_a_night_shift_and_checks_in(
     # The roster shows 04:00 onwards uncovered, in red.
     roster_page = staff.get(reverse("duty_roster", args=[post.pk]) + "?date=2026-04-05")
     assert 'class="gap"' in roster_page.content.decode()
-    assert "04:00–00:00" in roster_page.content.decode()
+    assert "04:00–24:00" in roster_page.content.decode()
     # The volunteer signs in with the one-time password and checks in from the phone page.
     time_machine.move_to(at(4, 19, 50), tick=False)
     phone = Client()
@@ -205,11 +205,12 @@ def test_the_post_list_counts_its_queries(lu_an, community_staff, django_assert_
     client.force_login(community_staff)
     client.get(reverse("duty_posts"))  # warm the session and the policy
 
-    # session, user, (jurisdiction region), posts, shifts, the chain's deployments.
-    with django_assert_num_queries(6, exact=False) as captured:
+    # session, user, (jurisdiction region), posts, shifts, the chain's deployments, the
+    # compounds where the ten roles are given.
+    with django_assert_num_queries(7, exact=False) as captured:
         page = client.get(reverse("duty_posts"))
     assert page.status_code == 200 and page.content.decode().count("卡点") >= 6
-    assert len(captured.captured_queries) <= 6
+    assert len(captured.captured_queries) <= 7
 
 
 def test_the_roster_page_counts_its_queries(lu_an, community_staff, django_assert_num_queries):
@@ -347,3 +348,18 @@ def test_the_report_list_pages_and_counts_them_all(link, branch, community_staff
     assert first.count("报到人") == 3 and second.count("报到人") == 2
     assert '<small class="tag">5</small>' in first
     assert "page=2" in first
+
+
+def test_reporting_again_once_confirmed_says_so(link, branch, community_staff):
+    client = Client()
+    client.cookies["django_language"] = "en"
+    client.post(link, form())
+    reporting.report_confirm(report=Report.objects.get(), actor=community_staff)
+
+    again = client.post(link, form()).content.decode()
+    # Someone else's name with the same ID number learns nothing about the first report.
+    stranger = client.post(link, form(name="冒名")).content.decode()
+
+    assert "You are already confirmed by 安康小区临时党支部" in again
+    assert "will confirm your report" not in again
+    assert "already confirmed" not in stranger and "will confirm your report" in stranger

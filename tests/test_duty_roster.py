@@ -262,3 +262,28 @@ def test_two_schedulers_at_once_write_one_of_two_overlapping_shifts(lu_an):
 
     assert sorted(outcomes) == ["refused", "written"]
     assert Shift.objects.filter(person=zhang).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "label"),
+    [
+        (at(4, 0), at(5, 0), "00:00–24:00"),  # the whole day: not 00:00–00:00
+        (at(4, 20), at(5, 0), "20:00–24:00"),
+        (at(4, 4), at(4, 6), "04:00–06:00"),
+        (at(3, 22), at(4, 2), "04-03 22:00–02:00"),
+        (at(4, 22), at(5, 2), "22:00–04-05 02:00"),
+    ],
+)
+def test_a_gap_reads_like_a_duty_officer_says_it(start, end, label):
+    assert roster.span_label(start, end, dt.date(2026, 4, 4)) == label
+
+
+def test_the_roster_of_an_empty_day_shows_one_gap_to_midnight(post, community_staff):
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(community_staff)
+    page = client.get(reverse("duty_roster", args=[post.pk]) + "?date=2026-04-04").content.decode()
+
+    assert "00:00–24:00" in page and "00:00–00:00" not in page

@@ -574,6 +574,68 @@ ROUTES = {
         "outside_staff",
         404,
     ),
+    # Mobilisation pages (for MANAGE_MOBILISATION): another community's staff have the
+    # role, but see none of 城南镇's units, cadres, pairings or pipeline, and reach no object.
+    "duty_units": (
+        "get",
+        lambda w: (_ankang_mobilisation(), reverse("duty_units"))[1],
+        "outside_staff",
+        "clean",
+    ),
+    "duty_unit": (
+        "get",
+        lambda w: reverse("duty_unit", args=[_ankang_mobilisation()["unit"].pk]),
+        "outside_staff",
+        404,
+    ),
+    "duty_cadres": (
+        "get",
+        lambda w: (_ankang_mobilisation(), reverse("duty_cadres"))[1],
+        "outside_staff",
+        "clean",
+    ),
+    "duty_cadre": (
+        "get",
+        lambda w: reverse("duty_cadre", args=[_ankang_mobilisation()["cadre"].pk]),
+        "outside_staff",
+        404,
+    ),
+    "duty_deployment_end": (
+        "post",
+        lambda w: (
+            reverse("duty_deployment_end", args=[_ankang_mobilisation()["deployment"].pk]),
+            {"end": "2026-04-10"},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "duty_pairings": (
+        "get",
+        lambda w: (_ankang_mobilisation(), reverse("duty_pairings"))[1],
+        "outside_staff",
+        "clean",
+    ),
+    "duty_branch": (
+        "get",
+        lambda w: reverse("duty_branch", args=[_ankang_report().branch_id]),
+        "outside_staff",
+        404,
+    ),
+    "duty_pipeline": (
+        "get",
+        lambda w: (_ankang_mobilisation(), reverse("duty_pipeline"))[1],
+        "outside_staff",
+        "clean",
+    ),
+    "duty_pipeline_advance": (
+        "post",
+        lambda w: (
+            reverse("duty_pipeline_advance", args=[_ankang_mobilisation()["entry"].pk]),
+            {"stage": "activist", "assessed_on": "2026-04-10"},
+        ),
+        "outside_staff",
+        404,
+    ),
     # Public by design: the page behind the branch's QR code at the gate names the branch.
     "party_report": (
         "get",
@@ -1095,6 +1157,45 @@ def _ankang_report():
     return report
 
 
+def _ankang_mobilisation():
+    """城南镇's unit, its cadre 李强 sent to 安康小区, a pairing with 陡步河社区 and 李小红 in
+    the pipeline of 安康小区's branch (made once per test)."""
+    from frontline.duty import services
+    from frontline.duty.models import Cadre, Deployment, OrgUnit, PipelineEntry
+
+    unit = OrgUnit.objects.filter(name="城南镇综治办").first()
+    if unit is None:
+        unit = services.unit_create(
+            name="城南镇综治办", home=Region.objects.get(path="裕安区/城南镇")
+        )
+        cadre = services.cadre_create(
+            org_unit=unit, name="李强", id_number=f.id_number(), rank="staff", phone="13912345678"
+        )
+        services.deployment_create(
+            cadre=cadre,
+            region=Region.objects.get(path=ANKANG),
+            role="duty",
+            start=dt.date(2026, 4, 1),
+        )
+        services.pairing_create(
+            org_unit=unit,
+            community=Region.objects.get(path="裕安区/城南镇/陡步河社区"),
+            since=dt.date(2026, 4, 1),
+        )
+        services.pipeline_record(
+            branch=_ankang_report().branch,
+            name="李小红",
+            stage="application",
+            assessed_on=dt.date(2026, 4, 1),
+        )
+    return {
+        "unit": unit,
+        "cadre": Cadre.objects.get(org_unit=unit),
+        "deployment": Deployment.objects.get(cadre__org_unit=unit),
+        "entry": PipelineEntry.objects.get(name="李小红"),
+    }
+
+
 def _report_token():
     from frontline.duty.reporting import report_token
 
@@ -1221,6 +1322,39 @@ def test_the_same_routes_serve_their_own_people(world, grid_worker, community_st
     assert job_page.status_code == 200 and "大表.csv" in job_page.content.decode()
     commit = world["owner"].post(reverse("census_import_commit", args=[world["token"]]))
     assert commit.status_code == 200 and Resident.objects.filter(name="钱多多").exists()
+
+
+def test_the_mobilisation_pages_serve_their_own_staff(world, community_staff, town_staff):
+    """Insiders get through the mobilisation pages the outsiders were refused above."""
+    things = _ankang_mobilisation()
+    for user in (community_staff, town_staff):
+        client = Client()
+        client.force_login(user)
+        for url in [
+            reverse("duty_units"),
+            reverse("duty_cadres"),
+            reverse("duty_pairings"),
+            reverse("duty_branch", args=[_ankang_report().branch_id]),
+            reverse("duty_pipeline"),
+        ]:
+            response = client.get(url)
+            assert response.status_code == 200, (user.username, url)
+        assert "李小红" in client.get(reverse("duty_pipeline")).content.decode()
+    town = Client()
+    town.force_login(town_staff)
+    # The unit and its cadre are the township's: its staff reach them, the community's not.
+    assert town.get(reverse("duty_unit", args=[things["unit"].pk])).status_code == 200
+    assert town.get(reverse("duty_cadre", args=[things["cadre"].pk])).status_code == 200
+    ended = town.post(
+        reverse("duty_deployment_end", args=[things["deployment"].pk]), {"end": "2026-04-10"}
+    )
+    advanced = town.post(
+        reverse("duty_pipeline_advance", args=[things["entry"].pk]),
+        {"stage": "activist", "assessed_on": "2026-04-10"},
+    )
+    assert ended.status_code == 302 and advanced.status_code == 302
+    things["entry"].refresh_from_db()
+    assert things["entry"].stage == "activist"
 
 
 def test_outsider_api_token_sees_only_its_compound(world, outsider):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
 from frontline.core.errors import NotFound, PermissionDenied
 from frontline.core.masking import mask_id_number, mask_phone
@@ -175,6 +175,11 @@ def refusal(action: Action) -> str:
     return _(_REFUSALS[action])
 
 
+def roles_with(action: Action) -> list[str]:
+    """The roles whose table row has `action`, in the table's order."""
+    return [role for role, actions in ROLE_ACTIONS.items() if action in actions]
+
+
 class Policy:
     """What one account may see and do. Get it with `policy_for(user)`."""
 
@@ -284,9 +289,23 @@ class Policy:
         being refused, and one that may learns nothing about a region outside.
         """
         if action not in self.actions:
-            raise PermissionDenied(refusal(action))
+            raise PermissionDenied(refusal(action), hint=self.who_may(action))
         if target is not None and not self.contains(target):
             raise NotFound(_("Not found."))
+
+    def who_may(self, action: Action) -> str:
+        """Which roles the action needs, and the account's own, in the reader's language:
+        a refused volunteer learns whom to ask, not only that the answer is no."""
+        needed = pgettext("list separator", ", ").join(
+            str(Role(role).label) for role in roles_with(action)
+        )
+        own = self.user.role if self.active else ""  # type: ignore[union-attr]
+        if own in Role.values:
+            return _("This needs the role of %(roles)s; your role is %(own)s.") % {
+                "roles": needed,
+                "own": Role(own).label,
+            }
+        return _("This needs the role of %(roles)s.") % {"roles": needed}
 
     # --- how each personal field is shown ---------------------------------------------
 

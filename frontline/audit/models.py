@@ -61,6 +61,8 @@ class AuditAction(models.TextChoices):
     # Health: risk zones (h-zones).
     ZONE_SET = "zone_set", _("Set a risk zone")
     ZONE_LIFT = "zone_lift", _("Lifted a risk zone")
+    # Mobilisation pages (units, cadres, deployments, branches, the pipeline).
+    MOBILISATION = "mobilisation", _("Changed units, cadres, deployments or branches")
 
 
 class AuditQuerySet(models.QuerySet):

@@ -717,6 +717,11 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     # The article's deployed cadre who knocked on every door of 安康小区.
     DemoAccount("cadre", "cadre", _ANKANG, "钟鸣", "13805640808"),
     DemoAccount("volunteer", "volunteer", _ANKANG, "刘志远", "13805640909"),
+    # Outside 城南镇: a community's staff in 金安区, who keep 丽景苑小区's duty and see none
+    # of 裕安区 (what another township's view of the same pages looks like).
+    DemoAccount(
+        "gulou_staff", "community_staff", "/".join(LIJINGYUAN[:3]), "周海燕", "13805641010"
+    ),
 )
 
 # Which demo accounts are members of which grid point: (compound, point number) → role.
@@ -728,12 +733,12 @@ _LINKED_MEMBERS: dict[tuple[tuple[str, ...], int], dict[str, str]] = {
 _CN_NUMERALS = "一二三四五六七八九十"
 
 _DUTIES = {
-    1: "统筹全区疫情防控和网格运行；区级领导包保乡镇（街道），调度下沉干部和应急防控队伍，"
+    1: "统筹全区疫情防控和网格运行；区级领导包乡镇（街道），调度下沉干部和应急防控队伍，"
     "每日例会研判数据。",
-    2: "科级干部包保村（社区）；落实静态管理、核酸检测组织、物资保供和隔离转运衔接，督办居民诉求。",
+    2: "科级干部包社区（村）；落实静态管理、核酸检测组织、物资保供和隔离转运衔接，督办居民诉求。",
     3: "组织扫楼摸底和核酸检测；管理小区卡点值守；按接单、派单、送单、交单、消单“五单”"
     "程序办理居民诉求。",
-    4: "普通干部包保楼栋：每日巡查，通知核酸检测，走访独居老人等重点人群，统一订购并"
+    4: "普通干部包小区、楼栋：每日巡查，通知核酸检测，走访独居老人等重点人群，统一订购并"
     "无接触配送生活物资，登记在外人员。",
 }
 

@@ -19,8 +19,11 @@ class NotFound(DomainError):
 
 
 class PermissionDenied(DomainError):
-    def __init__(self, message: str) -> None:
+    """`hint` says who may (the roles that have the right), for the 403 page."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message, code="permission_denied")
+        self.hint = hint
 
 
 class Conflict(DomainError):

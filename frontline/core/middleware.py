@@ -107,7 +107,17 @@ class PermissionDeniedMiddleware:
         from frontline.core.errors import NotFound
         from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 
-        if isinstance(exception, PermissionDenied | DomainPermissionDenied):
+        if isinstance(exception, DomainPermissionDenied):
+            from django.http import HttpResponseForbidden
+            from django.template import loader
+
+            body = loader.render_to_string(
+                "403.html",
+                {"exception": exception.message, "hint": exception.hint},
+                request=request,
+            )
+            return HttpResponseForbidden(body)
+        if isinstance(exception, PermissionDenied):
             return permission_denied(request, exception)
         if isinstance(exception, NotFound):
             return page_not_found(request, exception)

@@ -289,3 +289,19 @@ def care_record_add(
 
 def care_records_for(person: Any, since: dt.date) -> QuerySet[CareRecord]:
     return CareRecord.objects.filter(person=person, day__gte=since).order_by("-day", "-id")
+
+
+def span_label(start: dt.datetime, end: dt.datetime, day: dt.date) -> str:
+    """A stretch of a day's roster as a duty officer reads it: clock times on `day`, an
+    end at the next midnight as 24:00 (not a second 00:00), the date before a time on
+    another day."""
+    first, last = timezone.localtime(start), timezone.localtime(end)
+
+    def clock(moment: dt.datetime, is_end: bool) -> str:
+        if moment.date() == day:
+            return f"{moment:%H:%M}"
+        if is_end and moment.time() == dt.time.min and moment.date() == day + dt.timedelta(1):
+            return "24:00"
+        return f"{moment:%m-%d %H:%M}"
+
+    return f"{clock(first, False)}–{clock(last, True)}"

@@ -71,6 +71,38 @@ def _period(start: dt.date, end: dt.date | None) -> None:
         raise DomainError(_("The end date is before the start date."))
 
 
+def _audit(actor: Any, change: str, row: Any, region: Any, **detail: Any) -> None:
+    """One audit row for a structural change made by a person. The system (the demo, a
+    command without `--as`) writes thousands of rows at once and is not traced row by row."""
+    if actor is None:
+        return
+    from frontline.audit.models import AuditAction
+    from frontline.audit.services import audit_record
+
+    audit_record(
+        actor=actor,
+        action=AuditAction.MOBILISATION,
+        object_type=row._meta.model_name,
+        object_id=row.pk,
+        region=region,
+        detail={"change": change, **{k: str(v) for k, v in detail.items()}},
+    )
+
+
+def _require_unit(actor: Any, org_unit: OrgUnit) -> None:
+    """A unit of a district or township is managed inside it; a city unit (no home) only
+    by a city-wide account."""
+    if actor is None:
+        return
+    if org_unit.home_id:
+        _require(actor, Action.MANAGE_MOBILISATION, org_unit)
+        return
+    _require(actor, Action.MANAGE_MOBILISATION)
+    home = policy_for(actor).jurisdiction
+    if home is None or home.level != Level.CITY:
+        raise DomainError(_("Only a city-wide account may change a city unit or its cadres."))
+
+
 # --- units and cadres ----------------------------------------------------------------------
 
 _UNIT_KIND_FOR_LEVEL: dict[int, str] = {
@@ -105,7 +137,23 @@ def unit_create(
     unit = OrgUnit(name=name, kind=kind, home=home)
     if home is not None:
         unit.locate(home)
-    unit.save()
+    with transaction.atomic():
+        unit.save()
+        _audit(actor, "unit_create", unit, home, name=name)
+    return unit
+
+
+def unit_update(*, unit: OrgUnit, name: str, kind: str, actor: Any = None) -> OrgUnit:
+    """Rename a unit or correct its kind; its place stays (its cadres are located there)."""
+    _require_unit(actor, unit)
+    name = _name(name, 100)
+    kind = _choice(kind, OrgUnit.Kind, _("kind"))
+    if OrgUnit.objects.filter(name=name).exclude(pk=unit.pk).exists():
+        raise DomainError(_("A unit named “%(name)s” exists already.") % {"name": name})
+    unit.name, unit.kind = name, kind
+    with transaction.atomic():
+        unit.save(update_fields=["name", "kind"])
+        _audit(actor, "unit_update", unit, unit.home, name=name, kind=kind)
     return unit
 
 
@@ -133,7 +181,7 @@ def cadre_create(
     user: Any = None,
     actor: Any = None,
 ) -> Cadre:
-    _require(actor, Action.MANAGE_MOBILISATION, org_unit if org_unit.home_id else None)
+    _require_unit(actor, org_unit)
     number = check_id_number(id_number)
     info = parse_id_number(number)
     if Cadre.objects.filter(id_number=number).exists():
@@ -149,7 +197,31 @@ def cadre_create(
         user=user,
     )
     _locate_like(cadre, org_unit)
-    cadre.save()
+    with transaction.atomic():
+        cadre.save()
+        _audit(actor, "cadre_create", cadre, org_unit.home, unit=org_unit.name)
+    return cadre
+
+
+def cadre_update(
+    *,
+    cadre: Cadre,
+    name: str,
+    rank: str,
+    phone: str = "",
+    is_party_member: bool = False,
+    actor: Any = None,
+) -> Cadre:
+    """Correct a cadre's name, rank, phone, party membership. The ID number is who the
+    cadre is (the roster import matches on it) and is not changed here."""
+    _require_unit(actor, cadre.org_unit)
+    cadre.name = _name(name, NAME_MAX)
+    cadre.rank = _choice(rank, Rank, _("rank"))
+    cadre.phone = (phone or "").strip()[:20]
+    cadre.is_party_member = is_party_member
+    with transaction.atomic():
+        cadre.save(update_fields=["name", "rank", "phone", "is_party_member"])
+        _audit(actor, "cadre_update", cadre, cadre.org_unit.home, name=cadre.name)
     return cadre
 
 
@@ -197,6 +269,18 @@ def deployment_create(
     deployment.locate(region)
     with transaction.atomic():
         deployment.save()
+        _audit(actor, "deployment_create", deployment, region, cadre=cadre.pk, role=role)
+    return deployment
+
+
+def deployment_end(*, deployment: Deployment, end: dt.date, actor: Any = None) -> Deployment:
+    """End a deployment on `end` (the cadre's last day there)."""
+    _require(actor, Action.MANAGE_MOBILISATION, deployment)
+    _period(deployment.start, end)
+    deployment.end = end
+    with transaction.atomic():
+        deployment.save(update_fields=["end"])
+        _audit(actor, "deployment_end", deployment, deployment.region, end=end.isoformat())
     return deployment
 
 
@@ -225,10 +309,13 @@ def pairing_create(
     _require(actor, Action.MANAGE_MOBILISATION, community)
     if community.level != Level.COMMUNITY:
         raise DomainError(_("A unit is paired with a community."))
+    if Pairing.objects.filter(org_unit=org_unit, community=community).exists():
+        raise DomainError(_("This unit is paired with this community already."))
     pairing = Pairing(org_unit=org_unit, community=community, since=since)
     pairing.locate(community)
     with transaction.atomic():
         pairing.save()
+        _audit(actor, "pairing_create", pairing, community, unit=org_unit.name)
     return pairing
 
 
@@ -263,6 +350,37 @@ def branch_create(
     branch.locate(region)
     with transaction.atomic():
         branch.save()
+        _audit(actor, "branch_create", branch, region, name=name)
+    return branch
+
+
+def branch_update(
+    *,
+    branch: Branch,
+    name: str,
+    kind: str,
+    setting: str,
+    start: dt.date,
+    end: dt.date | None = None,
+    secretary: BranchMember | None = None,
+    actor: Any = None,
+) -> Branch:
+    """Correct a branch's name, kind, setting and dates, or name its secretary (one of its
+    members). Its place stays: its members, groups and zones are located there."""
+    _require(actor, Action.MANAGE_MOBILISATION, branch)
+    _period(start, end)
+    name = _name(name, 100)
+    if Branch.objects.filter(region_id=branch.region_id, name=name).exclude(pk=branch.pk).exists():
+        raise DomainError(_("A branch named “%(name)s” exists here already.") % {"name": name})
+    if secretary is not None and secretary.branch_id != branch.pk:
+        raise DomainError(_("The secretary is one of the branch's members."))
+    branch.name = name
+    branch.kind = _choice(kind, Branch.Kind, _("kind"))
+    branch.setting = _choice(setting, Branch.Setting, _("setting"))
+    branch.start, branch.end, branch.secretary = start, end, secretary
+    with transaction.atomic():
+        branch.save(update_fields=["name", "kind", "setting", "start", "end", "secretary"])
+        _audit(actor, "branch_update", branch, branch.region, name=name)
     return branch
 
 
@@ -279,6 +397,8 @@ def branch_add_member(
     actor: Any = None,
 ) -> BranchMember:
     _require(actor, Action.MANAGE_MOBILISATION, branch)
+    if cadre is not None and actor is not None and not policy_for(actor).contains(cadre):
+        raise DomainError(_("No such cadre."))
     member = BranchMember(
         branch=branch,
         kind=_choice(kind, MemberKind, _("kind")),
@@ -294,6 +414,7 @@ def branch_add_member(
         if secretary:
             Branch.objects.filter(pk=branch.pk).update(secretary=member)
             branch.secretary = member
+        _audit(actor, "member_add", member, branch.region, branch=branch.name, name=member.name)
     return member
 
 
@@ -306,7 +427,9 @@ def party_group_create(
         raise DomainError(_("This branch has that group already."))
     group = PartyGroup(branch=branch, function=function, leader=leader.strip()[:NAME_MAX])
     _locate_like(group, branch)
-    group.save()
+    with transaction.atomic():
+        group.save()
+        _audit(actor, "group_create", group, branch.region, function=function)
     return group
 
 
@@ -330,6 +453,7 @@ def zone_create(
     with transaction.atomic():
         zone.save()
         zone.buildings.set(buildings)
+        _audit(actor, "zone_create", zone, branch.region, name=zone.name)
     return zone
 
 
@@ -344,6 +468,10 @@ def commando_team_create(
     actor: Any = None,
 ) -> CommandoTeam:
     _require(actor, Action.MANAGE_MOBILISATION, region)
+    if branch is not None and not (
+        region.is_within(branch.region) or branch.region.is_within(region)
+    ):
+        raise DomainError(_("The team's place and its branch's place do not meet."))
     team = CommandoTeam(
         branch=branch,
         name=_name(name),
@@ -352,7 +480,9 @@ def commando_team_create(
         size=max(0, size),
     )
     team.locate(region)
-    team.save()
+    with transaction.atomic():
+        team.save()
+        _audit(actor, "team_create", team, region, name=team.name)
     return team
 
 
@@ -367,7 +497,9 @@ def party_post_create(
         holder=holder.strip()[:NAME_MAX],
     )
     post.locate(region)
-    post.save()
+    with transaction.atomic():
+        post.save()
+        _audit(actor, "party_post_create", post, region, name=post.name)
     return post
 
 
@@ -389,7 +521,41 @@ def pipeline_record(
         identified_in_frontline=identified_in_frontline,
     )
     _locate_like(entry, branch)
-    entry.save()
+    with transaction.atomic():
+        entry.save()
+        _audit(actor, "pipeline_record", entry, branch.region, stage=entry.stage)
+    return entry
+
+
+# The pipeline's order: a person moves forward through it, never back.
+PIPELINE_ORDER = list(PipelineEntry.Stage.values)
+
+
+def pipeline_advance(
+    *, entry: PipelineEntry, stage: str, assessed_on: dt.date, actor: Any = None
+) -> PipelineEntry:
+    """Move a person to a later stage of the pipeline, assessed on `assessed_on`.
+
+    A conditional UPDATE on the stage it was read at: two people advancing the same entry
+    at once cannot both succeed, and the second is told, not silently overwritten."""
+    _require(actor, Action.MANAGE_MOBILISATION, entry)
+    _choice(stage, PipelineEntry.Stage, _("stage"))
+    old = entry.stage
+    if PIPELINE_ORDER.index(stage) <= PIPELINE_ORDER.index(old):
+        raise DomainError(
+            _("%(name)s is at “%(stage)s” already: choose a later stage.")
+            % {"name": entry.name, "stage": PipelineEntry.Stage(old).label}
+        )
+    if assessed_on < entry.assessed_on:
+        raise DomainError(_("The assessment date is before the previous one."))
+    with transaction.atomic():
+        moved = PipelineEntry.objects.filter(pk=entry.pk, stage=old).update(
+            stage=stage, assessed_on=assessed_on
+        )
+        if not moved:
+            raise DomainError(_("Someone else changed this entry: reload the page."))
+        entry.stage, entry.assessed_on = stage, assessed_on
+        _audit(actor, "pipeline_advance", entry, entry.branch.region, old=old, stage=stage)
     return entry
 
 

@@ -18,6 +18,15 @@ urlpatterns = [
     path("duty/branches/", views.branch_list, name="duty_branches"),
     path("duty/branches/<int:pk>/qr/", views.branch_qr, name="duty_branch_qr"),
     path("duty/deployments/", views.deployment_list, name="duty_deployments"),
+    path("duty/deployments/<int:pk>/end/", views.deployment_end, name="duty_deployment_end"),
+    path("duty/units/", views.units, name="duty_units"),
+    path("duty/units/<int:pk>/", views.unit_edit, name="duty_unit"),
+    path("duty/cadres/", views.cadres, name="duty_cadres"),
+    path("duty/cadres/<int:pk>/", views.cadre_detail, name="duty_cadre"),
+    path("duty/pairings/", views.pairings, name="duty_pairings"),
+    path("duty/branches/<int:pk>/", views.branch_detail, name="duty_branch"),
+    path("duty/pipeline/", views.pipeline, name="duty_pipeline"),
+    path("duty/pipeline/<int:pk>/advance/", views.pipeline_advance, name="duty_pipeline_advance"),
     # Public: the page behind a branch's QR code, signed so it names one branch only.
     path("report/<str:token>/", views.report, name="party_report"),
 ]
