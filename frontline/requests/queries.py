@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -47,6 +47,17 @@ def requests_for(
     )
 
 
+def _history() -> Prefetch:
+    return Prefetch("events", queryset=RequestEvent.objects.order_by("at", "id"))
+
+
+def with_history(request: Request) -> Request:
+    """`request` with its history read (one query), for an answer built from a request
+    already in hand: the one a service just created or moved."""
+    prefetch_related_objects([request], _history())
+    return request
+
+
 def request_for(
     user: Any, pk: Any, *, channel: str = "page", ip: str | None = None, audit: bool = True
 ) -> Request:
@@ -56,9 +67,7 @@ def request_for(
         request = (
             visible_requests(user)
             .select_related("household__building", "resident", "assignee", "duplicate_of")
-            .prefetch_related(
-                Prefetch("events", queryset=RequestEvent.objects.order_by("at", "id"))
-            )
+            .prefetch_related(_history())
             .get(pk=pk)
         )
     except (Request.DoesNotExist, ValueError, TypeError) as exc:
