@@ -320,7 +320,8 @@ def main() -> None:
         server = subprocess.Popen(
             [
                 *(BIN / "frontline", "serve", "--port", str(port)),
-                *("--threads", str(args.threads), "--workers", str(args.workers)),
+                *("--threads", str(args.threads)),
+                *(("--workers", str(args.workers)) if args.workers != 1 else ()),
             ],
             env=env,
             cwd=ROOT,
