@@ -222,7 +222,9 @@ def test_the_list_costs_the_same_queries_for_one_or_twenty(grid_worker, lu_an):
 
 
 def _selects(queries, table):
-    return [q["sql"] for q in queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]]
+    return [
+        q["sql"] for q in queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    ]
 
 
 def test_a_creation_answers_from_what_it_wrote(grid_worker, lu_an):
