@@ -41,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-DB = "frontline_bench_requests"
+DB = os.environ.get("FRONTLINE_BENCH_DB", "frontline_bench_requests")
 
 
 def _pg_admin(url: str, sql: str) -> None:
@@ -64,6 +64,9 @@ def _env(db_url: str) -> dict:
 SETUP = r"""
 import json, django
 django.setup()
+from django.conf import settings
+# Nobody signs in with a password here; a fast hasher keeps the setup from taking minutes.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 from frontline.accounts.services import user_create, user_token
 from tests import factories as f
 ANKANG = "裕安区/城南镇/陡步河社区/安康小区"
@@ -218,6 +221,74 @@ def baseline(base, users, seconds):
     return len(stats.latencies) / seconds, stats
 
 
+def _cpu(pids) -> float:
+    """CPU seconds (user + system) used so far by these processes, gone ones as 0."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def _server_pids(server_pid: int) -> list[int]:
+    """The server and its worker processes (children)."""
+    pids = [server_pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server_pid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _backend_pids(db_url: str) -> list[int]:
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+class CpuMeter:
+    """Where the machine's CPU went during a phase: the server's processes, this client
+    process, and the database's backends for this database (those alive at the end)."""
+
+    def __init__(self, server_pid: int, db_url: str) -> None:
+        self.server_pid, self.db_url = server_pid, db_url
+
+    def __enter__(self):
+        self.wall = time.perf_counter()
+        self.server = _cpu(_server_pids(self.server_pid))
+        self.client = time.process_time()
+        self.backends = {pid: _cpu([pid]) for pid in _backend_pids(self.db_url)}
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall
+        self.server = _cpu(_server_pids(self.server_pid)) - self.server
+        self.client = time.process_time() - self.client
+        pids = _backend_pids(self.db_url)
+        self.database = sum(_cpu([pid]) - self.backends.get(pid, 0.0) for pid in pids)
+
+    def per_request_ms(self, requests: int) -> dict:
+        n = max(requests, 1)
+        return {
+            "server": round(self.server * 1000 / n, 2),
+            "database": round(self.database * 1000 / n, 2),
+            "client": round(self.client * 1000 / n, 2),
+            "cores_busy": round((self.server + self.database + self.client) / self.wall, 2),
+        }
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p))] if values else 0.0
@@ -228,6 +299,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--threads", type=int, default=16, help="the server's threads")
+    parser.add_argument("--workers", type=int, default=1, help="the server's processes")
     parser.add_argument("--pg-admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     db_url = args.pg_admin_url.rsplit("/", 1)[0] + f"/{DB}"
@@ -246,7 +318,11 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         server = subprocess.Popen(
-            [BIN / "frontline", "serve", "--port", str(port), "--threads", str(args.threads)],
+            [
+                *(BIN / "frontline", "serve", "--port", str(port)),
+                *("--threads", str(args.threads)),
+                *(("--workers", str(args.workers)) if args.workers != 1 else ()),
+            ],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -259,7 +335,8 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        trivial_rps, trivial = baseline(base, args.users, max(5.0, args.seconds / 4))
+        with CpuMeter(server.pid, db_url) as trivial_cpu:
+            trivial_rps, trivial = baseline(base, args.users, max(5.0, args.seconds / 4))
 
         stats = Stats()
         until = time.perf_counter() + args.seconds
@@ -276,10 +353,11 @@ def main() -> None:
                 t = threading.Thread(target=assignee, args=(base, setup, stats, until, name))
             threads.append(t)
         started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        with CpuMeter(server.pid, db_url) as load_cpu:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         elapsed = time.perf_counter() - started
         check = json.loads(
             subprocess.run(
@@ -297,6 +375,7 @@ def main() -> None:
     five = sum(n for code, n in stats.codes.items() if code >= 500)
     result = {
         "users": args.users,
+        "server": f"{args.workers} process(es) x {args.threads} threads",
         "seconds": round(elapsed, 1),
         "requests": len(stats.latencies),
         "throughput_rps": round(rps, 1),
@@ -306,6 +385,8 @@ def main() -> None:
         "baseline_rps": round(trivial_rps, 1),
         "baseline_p95_ms": round(pct(trivial.latencies, 0.95), 1),
         "ratio_to_baseline": round(rps / trivial_rps, 2) if trivial_rps else None,
+        "cpu_ms_per_request": load_cpu.per_request_ms(len(stats.latencies)),
+        "baseline_cpu_ms_per_request": trivial_cpu.per_request_ms(len(trivial.latencies)),
         "created": len(stats.created),
         "rows": check["rows"],
         "lost": lost,

@@ -141,7 +141,12 @@ WSGI_APPLICATION = "frontline.wsgi.application"
 def _database() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
-        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+        # Each server thread keeps its connection (a new one costs PostgreSQL a process
+        # fork and the handshake, several ms per request), checked before a request's
+        # first query reuses it, so that a database restart costs no request a 500.
+        db: dict[str, Any] = dict(
+            dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+        )
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "frontline.sqlite3")}

@@ -181,7 +181,12 @@ def test_serve_loads_nothing(monkeypatch, db):
 
 
 @pytest.mark.parametrize(
-    ("args", "message"), [(["--port", "70000"], "Port 70000"), (["--threads", "0"], "--threads")]
+    ("args", "message"),
+    [
+        (["--port", "70000"], "Port 70000"),
+        (["--threads", "0"], "--threads"),
+        (["--workers", "0"], "--workers"),
+    ],
 )
 def test_serve_refuses_bad_options(monkeypatch, args, message):
     monkeypatch.setattr("waitress.serve", lambda app, **kw: pytest.fail("served"))
@@ -196,6 +201,59 @@ def test_serve_reports_a_port_in_use(monkeypatch):
     monkeypatch.setattr("waitress.serve", busy)
     with pytest.raises(CommandError, match="Address already in use"):
         run("serve", "--port", "8000")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = stat.read_text().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue
+        if parent == str(pid):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_serve_with_workers_answers_from_forked_processes_and_stops_them(tmp_path: Path):
+    """`--workers 2`: two processes accept on one socket; SIGTERM stops the server whole."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    if not hasattr(os, "fork"):
+        pytest.skip("--workers forks")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["FRONTLINE_DATA_DIR"] = str(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = Path(sys.executable).with_name("frontline")
+    subprocess.run([str(script), "migrate", "-v", "0"], env=env, check=True, timeout=600)
+    server = subprocess.Popen(
+        [str(script), "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        answered = None
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/", timeout=5) as r:
+                    answered = r.status
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert answered == 200
+        children = _children(server.pid)
+        assert len(children) == 2
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    time.sleep(0.5)
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
 
 
 # --- the console script -----------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -48,6 +48,17 @@ def requests_for(
     )
 
 
+def _history() -> Prefetch:
+    return Prefetch("events", queryset=RequestEvent.objects.order_by("at", "id"))
+
+
+def with_history(request: Request) -> Request:
+    """`request` with its history read (one query), for an answer built from a request
+    already in hand: the one a service just created or moved."""
+    prefetch_related_objects([request], _history(), "photos")
+    return request
+
+
 def request_for(
     user: Any, pk: Any, *, channel: str = "page", ip: str | None = None, audit: bool = True
 ) -> Request:
@@ -57,10 +68,7 @@ def request_for(
         request = (
             visible_requests(user)
             .select_related("household__building", "resident", "assignee", "duplicate_of")
-            .prefetch_related(
-                Prefetch("events", queryset=RequestEvent.objects.order_by("at", "id")),
-                "photos",
-            )
+            .prefetch_related(_history(), "photos")
             .get(pk=pk)
         )
     except (Request.DoesNotExist, ValueError, TypeError) as exc:

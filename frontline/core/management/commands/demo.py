@@ -119,7 +119,13 @@ class Command(BaseCommand):
         if not no_serve:
             worker = None if no_worker else start_worker(self)
             try:
-                serve(self, host=host, port=port, threads=threads)
+                serve(
+                    self,
+                    host=host,
+                    port=port,
+                    threads=threads,
+                    workers=options.get("workers", 1),
+                )
             finally:
                 if worker is not None:
                     worker.terminate()
