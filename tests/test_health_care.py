@@ -23,6 +23,16 @@ from frontline.territory.services import grid_add_member, grid_create
 from . import factories as f
 from .conftest import ANKANG, CHUANGYE, LIJINGYUAN, PASSWORD
 
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The services' messages are asserted in English (the UI default is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 TZ = dt.timezone(dt.timedelta(hours=8))
 MONDAY = dt.date(2026, 4, 6)
 

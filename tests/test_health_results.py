@@ -280,6 +280,7 @@ def test_the_upload_page_previews_then_commits(tubes, town_staff):
 def test_the_upload_page_shows_row_errors(tubes, town_staff):
     client = Client()
     client.force_login(town_staff)
+    client.cookies["django_language"] = "en"
     response = client.post(
         reverse("testing_results", args=[tubes.pk]),
         {"sheet": csv_file("管码,结果\nT9,阳性\n")},

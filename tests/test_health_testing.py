@@ -507,6 +507,7 @@ def test_api_outsider_is_refused_everywhere(town_round, outsider):
 def test_the_sampler_ticks_a_household_into_a_tube(town_round, grid_worker):
     client = Client()
     client.force_login(grid_worker)
+    client.cookies["django_language"] = "en"
     url = reverse("testing_sample", args=[town_round.pk])
     building = Region.objects.get(path=f"{ANKANG}/2栋")
     picker = client.get(url).content.decode()

@@ -434,7 +434,7 @@ def _organisations(rng: random.Random, by_level: dict[int, list[Region]], users)
         ]
     )
     # Responsibility zones over runs of buildings, commando teams and party posts.
-    buildings: dict[int, list[Region]] = {}
+    buildings: dict[int | None, list[Region]] = {}
     for b in Region.objects.filter(level=Level.BUILDING).order_by("path"):
         buildings.setdefault(b.compound_id, []).append(b)
     standing = {b.region_id: b for b in branches}

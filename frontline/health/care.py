@@ -216,7 +216,7 @@ def care_record(
     by = actor if getattr(actor, "pk", None) else None
     record = CareRecord(service=service, due=due, status=CareRecord.Status.DONE, at=at, by=by)
     record.note = note
-    record.locate(service.resident.household.building)
+    record.locate(service.resident.household)
     with transaction.atomic():
         late = CareRecord.objects.filter(
             service=service, due=due, status=CareRecord.Status.MISSED
@@ -252,8 +252,10 @@ def services_for(user: Any, region: Any = None) -> QuerySet:
 def schedule(services: Iterable[CareService], day: dt.date, now: dt.datetime) -> list[dict]:
     """The day's occurrences of `services`, in time order, each done / due / missed (one
     query for the records of all of them)."""
-    due = [(s, occurrence(s, day)) for s in services]
-    due = [(s, d) for s, d in due if d is not None]
+    due: list[tuple[CareService, dt.datetime]] = []
+    for s in services:
+        if (d := occurrence(s, day)) is not None:
+            due.append((s, d))
     start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
     records = {
         (r.service_id, r.due): r
@@ -264,7 +266,7 @@ def schedule(services: Iterable[CareService], day: dt.date, now: dt.datetime) ->
         )
     }
     grace = dt.timedelta(minutes=settings.FRONTLINE_CARE_GRACE_MINUTES)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for service, at in due:
         record = records.get((service.pk, at))
         if record is not None:
@@ -308,7 +310,7 @@ def care_sweep(now: dt.datetime | None = None) -> dict[str, int]:
             if (service.pk, due) in recorded:
                 continue
             record = CareRecord(service=service, due=due, status=CareRecord.Status.MISSED, at=now)
-            record.locate(service.resident.household.building)
+            record.locate(service.resident.household)
             try:
                 with transaction.atomic():
                     record.save()
@@ -327,13 +329,13 @@ def _notify_missed(service: CareService, due: dt.datetime) -> int:
             "due": timezone.localtime(due).strftime("%m-%d %H:%M"),
         }
         body = service.resident.household.address
-    region = service.resident.household.building
+    compound_id = service.resident.compound_id
     return notify(
         recipients=[service.keeper, *chiefs_of(grid_of(service))],  # type: ignore[arg-type]
         subject=subject,
         body=body,
         url=reverse("care_schedule")
-        + f"?region={region.compound_id}&day={timezone.localdate(due).isoformat()}",
+        + f"?region={compound_id}&day={timezone.localdate(due).isoformat()}",
     )
 
 

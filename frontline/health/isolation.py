@@ -323,7 +323,7 @@ def visit_record(
         needs=needs,
         visitor=visitor,
     )
-    visit.locate(resident.household.building)
+    visit.locate(resident.household)
     if HealthVisit.objects.filter(case=case, day=day, slot=slot).exists():
         raise _slot_taken(case, day, slot)
     try:
@@ -456,7 +456,7 @@ def isolation_sweep(now: dt.datetime | None = None) -> dict[str, int]:
             if key in done or key in flagged:
                 continue
             missed = MissedVisit(case=case, day=day, slot=slot, flagged_at=now)
-            missed.locate(case.resident.household.building)
+            missed.locate(case.resident.household)
             try:
                 with transaction.atomic():
                     missed.save()

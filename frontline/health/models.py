@@ -30,7 +30,11 @@ class ZoneLevel(models.TextChoices):
 
 # The strictest zone in force wins where zones nest (a sealed building in a controlled
 # compound is sealed).
-ZONE_SEVERITY = {ZoneLevel.SEALED: 3, ZoneLevel.CONTROLLED: 2, ZoneLevel.PRECAUTION: 1}
+ZONE_SEVERITY: dict[str, int] = {
+    ZoneLevel.SEALED: 3,
+    ZoneLevel.CONTROLLED: 2,
+    ZoneLevel.PRECAUTION: 1,
+}
 
 
 class RiskZone(Located):

@@ -85,8 +85,12 @@ class Located(models.Model):
     class Meta:
         abstract = True
 
-    def locate(self, region: Region) -> None:
-        """Copy the region's ancestors (and the region itself) onto this row."""
+    def locate(self, region: Located) -> None:
+        """Copy the region's ancestors (and the region itself) onto this row.
+
+        Any located row will do as the place: a fact about a household or a resident is
+        located where they live (`fact.locate(household)`).
+        """
         for name in ANCESTOR_FIELDS:
             setattr(self, f"{name}_id", getattr(region, f"{name}_id"))
 
