@@ -598,9 +598,11 @@ def _shared_strings_sheet(megabytes: float) -> bytes:
     return buffer.getvalue()
 
 
-def test_a_sheet_at_the_shared_text_limit_stays_under_300_mb(tmp_path):
+def test_a_sheet_at_the_shared_text_limit_costs_under_250_mb(tmp_path):
     """Found by a newcomer's walk: 95 MB of short shared strings (ratio 6, within every
-    limit then) took 860 MB. At the default limit the process stays under 300 MB."""
+    limit then) took 860 MB. At the default limit the sheet costs under 250 MB above the
+    process's own peak after start-up (which grows with every app: measured from it, not
+    as a whole-process figure that was 300 MB with the health app loaded)."""
     path = tmp_path / "strings.xlsx"
     path.write_bytes(_shared_strings_sheet(19.5))
     script = textwrap.dedent(
@@ -615,8 +617,10 @@ def test_a_sheet_at_the_shared_text_limit_stays_under_300_mb(tmp_path):
         from django.core.management import call_command
         call_command("migrate", verbosity=0)
         from frontline.people.census import import_census
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         import_census({str(path)!r}, dry_run=True)
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        print(before, after)
         """
     )
     done = subprocess.run(
@@ -624,7 +628,8 @@ def test_a_sheet_at_the_shared_text_limit_stays_under_300_mb(tmp_path):
     )
 
     assert done.returncode == 0, done.stderr
-    assert int(done.stdout.strip().splitlines()[-1]) < 300
+    before, after = map(int, done.stdout.strip().splitlines()[-1].split())
+    assert after - before < 250, (before, after)
 
 
 def test_shared_text_over_the_limit_is_refused_unread(db, monkeypatch):

@@ -405,6 +405,11 @@ def test_open_and_release_pages(people):
     resident = people["resident"]
     household_page = client.get(reverse("household_detail", args=[resident.household_id]))
     assert reverse("isolation_open") + f"?resident={resident.pk}" in household_page.content.decode()
+    # The form itself, empty, as the household page's button opens it (it was a 500: an
+    # empty form has no dates for the template's fallbacks).
+    form = client.get(reverse("isolation_open") + f"?resident={resident.pk}")
+    assert form.status_code == 200
+    assert f'value="{timezone.localdate().isoformat()}"' in form.content.decode()
     response = client.post(
         reverse("isolation_open"),
         {

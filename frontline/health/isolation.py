@@ -564,7 +564,9 @@ def load_demo(users: dict, say) -> None:
     if resident is None:
         return
     case = IsolationCase.objects.filter(resident=resident, reason=DEMO_REASON).first()
-    start = dt.date(2026, 4, 3)
+    # Relative to the day the demo is first loaded, so the case is open and its keeper has
+    # today's two visits to record (a fixed date would leave it past its planned end).
+    start = case.start if case else timezone.localdate() - dt.timedelta(days=4)
     if case is None:
         case = case_open(
             resident=resident,

@@ -736,6 +736,10 @@ def load_demo(users: dict, say: Any) -> None:
                 break
     if tubes == 0:
         return
+    # Sampled on the round's day, as the phones recorded it then (not when the demo loads).
+    sampled_at = timezone.make_aware(dt.datetime.combine(DEMO_DATE, dt.time(8, 0)))
+    Tube.objects.filter(round=testing_round).update(collected_at=sampled_at)
+    Sample.objects.filter(round=testing_round).update(collected_at=sampled_at)
     lines = ["管码,结果"] + [
         f"CN0412-{n:04d},{'阳性' if f'CN0412-{n:04d}' == DEMO_POSITIVE else '阴性'}"
         for n in range(1, tubes + 1)
