@@ -457,7 +457,8 @@ def test_health_nav_and_hub_links_only_existing_pages(lu_an, grid_worker, page):
     body = page(grid_worker).get(reverse("health_index")).content.decode()
 
     assert reverse("health_zones") in body
-    assert "Testing rounds" in body  # a placeholder, as plain text until its page exists
+    assert "Testing rounds" in body
+    assert reverse("testing_rounds") in body  # every area is linked from the hub now
 
 
 def test_zones_page_query_count_does_not_grow_with_history(

@@ -29,6 +29,7 @@ from frontline.core.errors import Conflict, DomainError
 from frontline.requests.notify import notify
 from frontline.requests.supervision import chiefs_of, grid_of
 
+from .checks import clean_text as _text
 from .isolation import check_keeper
 from .models import CareRecord, CareService, MedicalAssignment
 
@@ -41,15 +42,6 @@ def _name(user: Any) -> str:
     if user is None:
         return ""
     return (user.get_full_name() or user.username)[:150]
-
-
-def _text(value: str, limit: int, what: str) -> str:
-    value = (value or "").strip()
-    if len(value) > limit:
-        raise DomainError(
-            _("The %(what)s is at most %(n)d characters.") % {"what": what, "n": limit}
-        )
-    return value
 
 
 def parse_weekdays(value: str | Iterable[int]) -> str:

@@ -34,6 +34,7 @@ from frontline.requests.models import Category, Channel, Urgency
 from frontline.requests.notify import notify
 from frontline.requests.supervision import chiefs_of, grid_of
 
+from .checks import clean_text
 from .models import HealthVisit, IsolationCase, IsolationCategory, MissedVisit, VisitSlot
 
 TEMPERATURE_MIN = Decimal("34.0")
@@ -51,14 +52,7 @@ def _name(user: Any) -> str:
 
 
 def _text(value: str, what: str, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(_("Give the %(what)s.") % {"what": what})
-    if len(value) > TEXT_MAX:
-        raise DomainError(
-            _("The %(what)s is at most %(n)d characters.") % {"what": what, "n": TEXT_MAX}
-        )
-    return value
+    return clean_text(value, TEXT_MAX, what, required=required)
 
 
 def _audit(case: IsolationCase, *, actor: Any, action: str, detail: dict, ip: str | None) -> None:

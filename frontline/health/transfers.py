@@ -33,6 +33,8 @@ from frontline.core.errors import Conflict, DomainError, NotFound, PermissionDen
 from frontline.people.models import Resident
 from frontline.territory.models import Level, Region
 
+from .checks import clean_text as _text
+from .checks import require as _require
 from .models import DisinfectionLog, IsolationCase, IsolationPoint, Stay, TransferTeam
 
 NAME_MAX = 100
@@ -44,17 +46,6 @@ FUTURE_SLACK = dt.timedelta(minutes=10)
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _text(value: Any, limit: int, what: str, *, required: bool = False) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise DomainError(_("Give the %(what)s.") % {"what": what})
-    if len(text) > limit:
-        raise DomainError(
-            _("The %(what)s is at most %(n)d characters.") % {"what": what, "n": limit}
-        )
-    return text
 
 
 def _capacity(value: Any) -> int:
@@ -75,11 +66,6 @@ def _aware(at: Any, what: str) -> dt.datetime:
     if at > timezone.now() + FUTURE_SLACK:
         raise DomainError(_("The %(what)s cannot be in the future.") % {"what": what})
     return at
-
-
-def _require(actor: Any, action: Action, target: Any = None) -> None:
-    if actor is not None:
-        policy_for(actor).require(action, target)
 
 
 def _audit(actor: Any, action: str, obj: Any, region: Any, detail: dict) -> None:

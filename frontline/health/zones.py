@@ -24,12 +24,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from frontline.accounts.policy import Action, policy_for
+from frontline.accounts.policy import Action
 from frontline.audit.models import AuditAction
 from frontline.audit.services import audit_record
 from frontline.core.errors import Conflict, DomainError
 from frontline.territory.models import LEVEL_FIELDS, Level, Region
 
+from .checks import require as _require
 from .models import ZONE_SEVERITY, RiskZone, ZoneLevel
 
 REASON_MAX_LENGTH = 200
@@ -117,13 +118,6 @@ def zones_for(user: Any, region: Region | None = None) -> QuerySet[RiskZone]:
 
 
 # --- writing -------------------------------------------------------------------------------
-
-
-def _require(actor: Any, action: Action, target: Any) -> None:
-    """Services called with an actor (pages, API, a command's --as) check the policy;
-    called without one (the demo, tests' setup), the caller has decided."""
-    if actor is not None:
-        policy_for(actor).require(action, target)
 
 
 def _aware(value: Any, field: str) -> dt.datetime:
