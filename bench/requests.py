@@ -142,7 +142,17 @@ def call(base, method, path, token=None, body=None, headers=None, stats=None):
         return code, None
 
 
-def resident(base, setup, stats, until):
+def pause(think, idle):
+    """A user's pause after an action: `think` is (min, max) seconds like a person reading
+    and tapping; with no think time (the capacity phase), `idle` when there was nothing to do."""
+    low, high = think
+    if high > 0:
+        time.sleep(random.uniform(low, high))
+    elif idle:
+        time.sleep(idle)
+
+
+def resident(base, setup, stats, until, think):
     token = random.choice(setup["dispatchers"])
     while time.perf_counter() < until:
         key = uuid.uuid4().hex
@@ -160,9 +170,10 @@ def resident(base, setup, stats, until):
             if code == 201 and data:
                 with stats.lock:
                     stats.created.add(data["id"])
+        pause(think, 0)
 
 
-def dispatcher(base, setup, stats, until):
+def dispatcher(base, setup, stats, until, think):
     token = random.choice(setup["dispatchers"])
     people = list(setup["assignees"])
     while time.perf_counter() < until:
@@ -170,8 +181,9 @@ def dispatcher(base, setup, stats, until):
             base, "GET", "/api/v1/requests?status=received&page_size=20", token, stats=stats
         )
         if code != 200 or not data or not data["results"]:
-            time.sleep(0.05)
+            pause(think, 0.05)
             continue
+        pause(think, 0)  # reading the list, choosing one
         target = random.choice(data["results"])["id"]
         call(
             base,
@@ -181,9 +193,10 @@ def dispatcher(base, setup, stats, until):
             {"assignee": random.choice(people)},
             stats=stats,
         )
+        pause(think, 0)
 
 
-def assignee(base, setup, stats, until, name):
+def assignee(base, setup, stats, until, name, think):
     token = setup["assignees"][name]
     while time.perf_counter() < until:
         moved = False
@@ -196,13 +209,15 @@ def assignee(base, setup, stats, until, name):
                 stats=stats,
             )
             mine = [r for r in (data or {}).get("results", []) if r["assignee"] == name]
+            pause(think, 0)
             if code == 200 and mine:
                 call(
                     base, "POST", f"/api/v1/requests/{mine[0]['id']}/{step}", token, {}, stats=stats
                 )
                 moved = True
+                pause(think, 0)
         if not moved:
-            time.sleep(0.1)
+            pause((0, 0), 0.1)
 
 
 def baseline(base, users, seconds):
@@ -289,6 +304,46 @@ class CpuMeter:
         }
 
 
+def run_mix(base, setup, n_users, seconds, think, server, db_url):
+    """`n_users` simulated users for `seconds`: a third residents, a third dispatchers, a
+    third assignees (see the module's docstring)."""
+    stats = Stats()
+    until = time.perf_counter() + seconds
+    names = list(setup["assignees"])
+    threads = []
+    for i in range(n_users):
+        kind = i % 3
+        if kind == 0:
+            t = threading.Thread(target=resident, args=(base, setup, stats, until, think))
+        elif kind == 1:
+            t = threading.Thread(target=dispatcher, args=(base, setup, stats, until, think))
+        else:
+            name = names[i % len(names)]
+            t = threading.Thread(target=assignee, args=(base, setup, stats, until, name, think))
+        threads.append(t)
+    started = time.perf_counter()
+    with CpuMeter(server.pid, db_url) as cpu:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    stats.elapsed = time.perf_counter() - started
+    stats.cpu = cpu
+    return stats
+
+
+def summary(stats) -> dict:
+    return {
+        "seconds": round(stats.elapsed, 1),
+        "requests": len(stats.latencies),
+        "throughput_rps": round(len(stats.latencies) / stats.elapsed, 1),
+        "p50_ms": round(statistics.median(stats.latencies), 1) if stats.latencies else None,
+        "p95_ms": round(pct(stats.latencies, 0.95), 1),
+        "status_codes": dict(sorted(stats.codes.items())),
+        "cpu_ms_per_request": stats.cpu.per_request_ms(len(stats.latencies)),
+    }
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p))] if values else 0.0
@@ -298,10 +353,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--threads", type=int, default=16, help="the server's threads")
-    parser.add_argument("--workers", type=int, default=1, help="the server's processes")
+    parser.add_argument(
+        "--capacity-seconds", type=float, default=30, help="the phase without pauses"
+    )
+    parser.add_argument(
+        "--think",
+        default="1,5",
+        help="MIN,MAX seconds a simulated user pauses after each action (Locust's between)",
+    )
+    parser.add_argument("--threads", type=int, default=8, help="each server process's threads")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="server processes (one per core)"
+    )
     parser.add_argument("--pg-admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    low, _sep, high = args.think.partition(",")
+    think = (float(low), float(high or low))
     db_url = args.pg_admin_url.rsplit("/", 1)[0] + f"/{DB}"
     _pg_admin(args.pg_admin_url, f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
     _pg_admin(args.pg_admin_url, f'CREATE DATABASE "{DB}"')
@@ -338,27 +405,14 @@ def main() -> None:
         with CpuMeter(server.pid, db_url) as trivial_cpu:
             trivial_rps, trivial = baseline(base, args.users, max(5.0, args.seconds / 4))
 
-        stats = Stats()
-        until = time.perf_counter() + args.seconds
-        names = list(setup["assignees"])
-        threads = []
-        for i in range(args.users):
-            kind = i % 3
-            if kind == 0:
-                t = threading.Thread(target=resident, args=(base, setup, stats, until))
-            elif kind == 1:
-                t = threading.Thread(target=dispatcher, args=(base, setup, stats, until))
-            else:
-                name = names[i % len(names)]
-                t = threading.Thread(target=assignee, args=(base, setup, stats, until, name))
-            threads.append(t)
-        started = time.perf_counter()
-        with CpuMeter(server.pid, db_url) as load_cpu:
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-        elapsed = time.perf_counter() - started
+        # Capacity: no pause between calls, as many calls as the machine can answer; its
+        # throughput against the trivial view's is the ratio.
+        capacity = run_mix(
+            base, setup, args.users, args.capacity_seconds, (0.0, 0.0), server, db_url
+        )
+        # Users: the same people pausing between actions as people do; the latency they
+        # meet is p50/p95.
+        users = run_mix(base, setup, args.users, args.seconds, think, server, db_url)
         check = json.loads(
             subprocess.run(
                 [sys.executable, "-c", CHECK], env=env, check=True, cwd=ROOT, capture_output=True
@@ -370,24 +424,27 @@ def main() -> None:
             server.wait(timeout=30)
         _pg_admin(args.pg_admin_url, f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
 
-    rps = len(stats.latencies) / elapsed
-    lost = len(stats.created - set(check["ids"]))
-    five = sum(n for code, n in stats.codes.items() if code >= 500)
+    created = capacity.created | users.created
+    codes: dict[int, int] = {}
+    for phase in (capacity, users):
+        for code, n in phase.codes.items():
+            codes[code] = codes.get(code, 0) + n
+    lost = len(created - set(check["ids"]))
+    five = sum(n for code, n in codes.items() if code >= 500)
+    capacity_rps = len(capacity.latencies) / capacity.elapsed
     result = {
         "users": args.users,
         "server": f"{args.workers} process(es) x {args.threads} threads",
-        "seconds": round(elapsed, 1),
-        "requests": len(stats.latencies),
-        "throughput_rps": round(rps, 1),
-        "p50_ms": round(statistics.median(stats.latencies), 1) if stats.latencies else None,
-        "p95_ms": round(pct(stats.latencies, 0.95), 1),
-        "status_codes": dict(sorted(stats.codes.items())),
-        "baseline_rps": round(trivial_rps, 1),
-        "baseline_p95_ms": round(pct(trivial.latencies, 0.95), 1),
-        "ratio_to_baseline": round(rps / trivial_rps, 2) if trivial_rps else None,
-        "cpu_ms_per_request": load_cpu.per_request_ms(len(stats.latencies)),
-        "baseline_cpu_ms_per_request": trivial_cpu.per_request_ms(len(trivial.latencies)),
-        "created": len(stats.created),
+        "think_seconds": list(think),
+        "baseline": {
+            "throughput_rps": round(trivial_rps, 1),
+            "p95_ms": round(pct(trivial.latencies, 0.95), 1),
+            "cpu_ms_per_request": trivial_cpu.per_request_ms(len(trivial.latencies)),
+        },
+        "capacity": summary(capacity),
+        "ratio_to_baseline": round(capacity_rps / trivial_rps, 2) if trivial_rps else None,
+        "users_pausing": summary(users),
+        "created": len(created),
         "rows": check["rows"],
         "lost": lost,
         "duplicates": check["duplicate_keys"],

@@ -3,6 +3,7 @@ and two dispatchers at the same moment on PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
@@ -229,9 +230,9 @@ def _selects(queries, table):
 
 def test_a_creation_answers_from_what_it_wrote(grid_worker, lu_an):
     """The answer reads back only the history: the request, its household and its
-    duplicate link are those the creation had in hand. The requests table is read twice:
-    for an earlier request with the same Idempotency-Key, and for an open one it may
-    duplicate (both before the insert)."""
+    duplicate link are those the creation had in hand. The requests table is read once,
+    for an open one it may duplicate; an earlier request with the same Idempotency-Key is
+    found by the unique constraint, not by a read first."""
     from django.test.utils import CaptureQueriesContext
 
     client = _api(grid_worker)
@@ -240,16 +241,93 @@ def test_a_creation_answers_from_what_it_wrote(grid_worker, lu_an):
         created = _create(client, lu_an["ankang"][0], HTTP_IDEMPOTENCY_KEY="k1")
     assert created.status_code == 201
     body = created.json()
-    assert len(_selects(queries, "requests_request")) == 2
+    assert len(_selects(queries, "requests_request")) == 1
     assert len(_selects(queries, "requests_requestevent")) == 1
     assert len(_selects(queries, "territory_region")) == 0  # the caller's region: with the token
     assert body["duplicate_of"] == first["number"] and body["assignee"] is None
     assert body["address"] == lu_an["ankang"][0].address
     assert [(h["status"], h["by"]) for h in body["history"]] == [("received", "grid_worker")]
-    # Token (and its last use), household, the two reads above, the day's number, the
-    # request, its history row, its audit row, the history read back; at most 4 more for
+    # Token (and its last use), household, the read above, the day's number, the request,
+    # its history row, its audit row, the history and photos read back; at most 4 more for
     # the transaction's statements (BEGIN/COMMIT or a savepoint in tests).
     assert len(queries) <= 10 + 4, [q["sql"][:60] for q in queries]
+
+
+def test_a_repeated_key_is_answered_by_the_first_request_without_a_second_number(
+    grid_worker, lu_an
+):
+    """The key is checked by the unique constraint in the insert: the retry's transaction
+    rolls back whole, so the day's sequence does not move and nothing else is written."""
+    from frontline.audit.models import AuditEvent
+
+    client = _api(grid_worker)
+    first = _create(client, lu_an["ankang"][0], HTTP_IDEMPOTENCY_KEY="retry").json()
+    events, audits = RequestEvent.objects.count(), AuditEvent.objects.count()
+    again = _create(client, lu_an["ankang"][0], HTTP_IDEMPOTENCY_KEY="retry")
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first["id"] and again.json()["number"] == first["number"]
+    assert RequestEvent.objects.count() == events
+    assert AuditEvent.objects.count() == audits
+    after = _create(client, lu_an["ankang"][1], HTTP_IDEMPOTENCY_KEY="next").json()
+    assert int(after["number"].rsplit("-", 1)[1]) == int(first["number"].rsplit("-", 1)[1]) + 1
+
+
+def test_answers_are_what_the_serializers_render(grid_worker, driver, lu_an, settings, tmp_path):
+    """The list and detail answers are built directly (for speed); the serializers are
+    the schema. On requests in every state they must render the same JSON."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone, translation
+
+    from frontline.requests import services
+    from frontline.requests.api import (
+        RequestDetailSerializer,
+        RequestSerializer,
+        request_detail,
+        request_row,
+    )
+    from frontline.requests.queries import request_for
+
+    settings.FRONTLINE_PHOTO_DIR = tmp_path / "photos"
+    home, next_door = lu_an["ankang"][0], lu_an["ankang"][1]
+    new = services.request_create(
+        actor=grid_worker, household=home, category="groceries", description="米"
+    )
+    late = services.request_create(
+        actor=grid_worker,
+        household=next_door,
+        category="medical",
+        urgency="urgent",
+        description="透析",
+        at=timezone.now() - dt.timedelta(hours=5),
+    )
+    dup = services.request_create(
+        actor=grid_worker, household=home, category="groceries", description="油"
+    )
+    done = services.request_create(
+        actor=grid_worker, household=next_door, category="repair", description="灯"
+    )
+    services.request_dispatch(request=done, assignee=driver, actor=grid_worker)
+    services.request_deliver(request=done, actor=driver)
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+    services.request_report(
+        request=done,
+        actor=driver,
+        note="好了",
+        photos=[SimpleUploadedFile("灯.jpg", jpeg, content_type="image/jpeg")],
+    )
+    services.request_close(request=done, actor=grid_worker, satisfaction=4, note="满意")
+    assert dup.duplicate_of_id == new.pk
+    for lang in ("zh-hans", "en"):
+        with translation.override(lang):
+            for pk in (new.pk, late.pk, dup.pk, done.pk):
+                shown = request_for(grid_worker, pk, audit=False)
+                expected = dict(RequestDetailSerializer(shown).data)
+                assert request_detail(shown) == expected
+                row = {k: v for k, v in expected.items() if k not in ("history", "photos")}
+                assert request_row(shown, timezone.now()) == dict(RequestSerializer(shown).data)
+                assert request_row(shown, timezone.now()) == row
+    assert request_detail(request_for(grid_worker, late.pk, audit=False))["overdue"] is True
+    assert len(request_detail(request_for(grid_worker, done.pk, audit=False))["photos"]) == 1
 
 
 @pytest.mark.parametrize("step", ["dispatch", "deliver"])

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -122,6 +126,69 @@ LIST_COLUMNS = (
 )
 
 
+# The answers below are built directly, field for field what RequestSerializer and
+# RequestDetailSerializer render (tests/test_requests_api.py compares them on requests in
+# every state): DRF's field machinery cost ~2 ms of the ~14 ms a page of 20 took, on the
+# calls a phone makes most. The serializers stay the schema (OpenAPI) and the reference.
+_WHEN = serializers.DateTimeField()  # DRF's own rendering of a datetime (ISO 8601, local)
+
+
+def _when(value: Any) -> str | None:
+    return _WHEN.to_representation(value) if value is not None else None
+
+
+def request_row(r: Request, now: dt.datetime) -> dict[str, Any]:
+    """One request as RequestSerializer renders it; `now` decides `overdue`."""
+    return {
+        "id": r.pk,
+        "number": r.number,
+        "status": r.status,
+        "status_label": chinese_label(r.status),
+        "category": r.category,
+        "urgency": r.urgency,
+        "channel": r.channel,
+        "description": r.description,
+        "household": r.household_id,
+        "address": r.household.address,
+        "resident": r.resident_id,
+        "assignee": r.assignee.username if r.assignee_id else None,
+        "overdue": r.is_overdue(now),
+        "duplicate_of": r.duplicate_of.number if r.duplicate_of_id else None,
+        "created_at": _when(r.created_at),
+        "dispatch_due": _when(r.dispatch_due),
+        "close_due": _when(r.close_due),
+        "closed_at": _when(r.closed_at),
+        "satisfaction": r.satisfaction,
+    }
+
+
+def request_detail(r: Request) -> dict[str, Any]:
+    """One request with its history and photos, as RequestDetailSerializer renders it."""
+    return {
+        **request_row(r, timezone.now()),
+        "history": [
+            {
+                "status": e.to_status,
+                "step": e.step,
+                "by": e.actor_name,
+                "at": _when(e.at),
+                "note": e.note,
+            }
+            for e in r.events.all()
+        ],
+        "photos": [
+            {
+                "id": p.pk,
+                "step": p.step,
+                "content_type": p.content_type,
+                "size": p.size,
+                "url": reverse("api:request-photo", args=[p.request_id, p.pk]),
+            }
+            for p in r.photos.all()
+        ],
+    }
+
+
 class RequestDetailSerializer(RequestSerializer):
     history = HistorySerializer(source="events", many=True, read_only=True)
     photos = PhotoSerializer(many=True, read_only=True)
@@ -188,6 +255,11 @@ class StepSerializer(serializers.Serializer):
 class RequestList(ApiView, ListAPIView):
     serializer_class = RequestSerializer
 
+    def list(self, request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset()) or []
+        now = timezone.now()
+        return self.get_paginated_response([request_row(r, now) for r in page])
+
     def get_queryset(self):
         region = self.requested_region()
         status = self.request.query_params.get("status", "").strip()
@@ -253,7 +325,7 @@ class RequestList(ApiView, ListAPIView):
             # Just written, with its household, resident and duplicate link in hand: only
             # its history is read back (the creation was audited by the service).
             shown = with_history(created)
-        response = Response(RequestDetailSerializer(shown).data, status=201)
+        response = Response(request_detail(shown), status=201)
         if replayed:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -266,7 +338,7 @@ class RequestList(ApiView, ListAPIView):
 class RequestDetail(ApiView):
     def get(self, request, pk: int) -> Response:
         shown = request_for(request.user, pk, channel="api", ip=client_ip(request))
-        return Response(RequestDetailSerializer(shown).data)
+        return Response(request_detail(shown))
 
 
 def _photos(request) -> list:
@@ -310,9 +382,7 @@ class RequestStep(ApiView):
         # Everything the answer shows comes with the request, so that after the step only
         # its history is read again.
         target = access_by_id(
-            Request.objects.select_related(
-                "household__building", "resident", "assignee", "duplicate_of"
-            ),
+            Request.objects.select_related("household__building", "assignee", "duplicate_of"),
             request.user,
             pk,
         )
@@ -345,7 +415,7 @@ class RequestStep(ApiView):
             services.request_return(request=target, actor=actor, reason=v["reason"], ip=ip)
         # The answer is the request as the step left it. Not audited as a read: the step
         # itself was, by the service, in the same transaction as the change.
-        return Response(RequestDetailSerializer(with_history(target)).data)
+        return Response(request_detail(with_history(target)))
 
 
 class SuggestionSerializer(serializers.Serializer):

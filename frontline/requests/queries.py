@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -14,7 +14,7 @@ from frontline.audit.services import audit_record
 from frontline.core.errors import DomainError
 from frontline.territory.models import Region
 
-from .models import OPEN_STATUSES, Category, Request, RequestEvent, Status
+from .models import OPEN_STATUSES, Category, Request, RequestEvent, RequestPhoto, Status
 
 
 def visible_requests(user: Any):
@@ -53,9 +53,15 @@ def _history() -> Prefetch:
 
 
 def with_history(request: Request) -> Request:
-    """`request` with its history read (one query), for an answer built from a request
-    already in hand: the one a service just created or moved."""
-    prefetch_related_objects([request], _history(), "photos")
+    """`request` with its history and photos read, for an answer built from a request
+    already in hand: the one a service just created or moved.
+
+    Two plain queries put where `request.events.all()` and `request.photos.all()` look
+    first (the prefetch cache): `prefetch_related_objects` did the same for one row at
+    2.5 times the CPU (1.8 against 0.7 ms, bench/README.md), on every step's answer."""
+    cache = request.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache["events"] = list(RequestEvent.objects.filter(request=request).order_by("at", "id"))
+    cache["photos"] = list(RequestPhoto.objects.filter(request=request))
     return request
 
 
