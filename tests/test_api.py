@@ -109,6 +109,36 @@ def test_inactive_account_token_is_401(grid_worker):
     assert client.get(f"{API}/households").status_code == 401
 
 
+@pytest.mark.parametrize("who", ["grid_worker", "city_admin", "no_region"])
+def test_the_token_lookup_compiled_once_gives_what_the_orm_gives(request, who, lu_an):
+    """token_for_key runs the ORM's SQL compiled once: the token, its account and the
+    account's region must equal, field for field, what the queryset itself loads (on
+    SQLite, whose datetimes and booleans need the converters, and on PostgreSQL)."""
+    from frontline.accounts.models import ApiToken, User
+    from frontline.accounts.services import token_for_key, token_hash
+
+    if who == "no_region":  # the deployment's operator: a superuser with no region
+        user = User.objects.create(username="operator", is_superuser=True, region=None)
+    else:
+        user = request.getfixturevalue(who)
+    key = user_token(user=user)
+    orm = ApiToken.objects.select_related("user__region").get(key_hash=token_hash(key))
+    fast = token_for_key(key)
+    for a, b in ((orm, fast), (orm.user, fast.user), (orm.user.region, fast.user.region)):
+        if a is None:
+            assert b is None
+            continue
+        assert type(a) is type(b) and not b._state.adding and b._state.db == "default"
+        for field in type(a)._meta.concrete_fields:
+            assert getattr(a, field.attname) == getattr(b, field.attname), field.attname
+    assert isinstance(fast.expires, dt.datetime) and fast.expires.tzinfo is not None
+    assert fast.user.is_active is True
+    with CaptureQueriesContext(connection) as queries:
+        assert fast.user.region == orm.user.region  # loaded with it: no query
+    assert not queries
+    assert token_for_key("no-such-key") is None and token_for_key("") is None
+
+
 def test_session_login_works_too(client, grid_worker):
     client.force_login(grid_worker)
     response = client.get(f"{API}/stats")
