@@ -210,9 +210,9 @@ def register(
     key = (idempotency_key or "").strip()[:IDEMPOTENCY_KEY_MAX]
     creator = actor if getattr(actor, "pk", None) else None
     # No look for the key before writing: the unique constraint on (creator, key) answers
-    # it in the INSERT, and a repeated key (a client's retry: rare)
-    # rolls back and is answered from the first request below. A look first cost every
-    # creation one more query (~15 % of its CPU, bench/README.md).
+    # it in the INSERT, and a repeated key (a client's retry: rare) rolls back and is
+    # answered from the first request below. A look first cost every creation one more
+    # query (~15 % of its CPU, bench/README.md).
     try:
         with transaction.atomic():
             request = _insert(
