@@ -15,7 +15,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
 from frontline.accounts.models import User
-from frontline.accounts.policy import policy_for
+from frontline.accounts.policy import Action, policy_for
 from frontline.api.views import ERRORS, ApiView, ErrorSerializer
 from frontline.audit.services import client_ip
 from frontline.core.access import access_by_id
@@ -336,6 +336,7 @@ class CareServiceEndSerializer(serializers.Serializer):
 )
 class CareServiceList(ApiView):
     def post(self, request) -> Response:
+        policy_for(request.user).require(Action.MANAGE_ISOLATION)
         body = CareServiceCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         v = body.validated_data
