@@ -686,3 +686,16 @@ def test_the_care_api_refuses_outsiders(community_staff, outside_staff, voluntee
     service.refresh_from_db()
     assert service.end is None
     assert CareService.objects.count() == 1
+
+
+def test_a_closed_round_says_so_on_the_page(town_round, community_staff):
+    TestingRound.objects.filter(pk=town_round.pk).update(
+        closed_at=dt.datetime(2022, 4, 13, tzinfo=TZ)
+    )
+    client = web(community_staff)
+    assert client.get(reverse("testing_round", args=[town_round.pk])).context["point_form"] is None
+
+    response = _post_point(client, town_round)
+
+    assert response.status_code == 400 and "This round is closed." in text(response)
+    assert not SamplingPoint.objects.exists()

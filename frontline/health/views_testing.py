@@ -192,9 +192,8 @@ def testing_point_add(request, pk: int):
     """Add a sampling point to the round (the form on the round's page)."""
     _require(request, Action.MANAGE_TESTING)
     found = _round(request, pk)
-    form = _point_form(request, found, request.POST)
-    if form is None:
-        raise PermissionDenied
+    # A closed round is refused by the service, in words, on the page.
+    form = PointForm(request.POST, round=found, user=request.user, prefix="point")
     status = 400
     if form.is_valid():
         data = form.cleaned_data
