@@ -1001,7 +1001,72 @@ ROUTES = {
         "outside_staff",
         404,
     ),
+    # Setting up sampling points and care services (health-setup).
+    "testing_point_add": (
+        "post",
+        lambda w: (
+            reverse("testing_point_add", args=[_ankang_round().pk]),
+            {"point-name": "南门采样点", "point-kind": "point", "point-place": w["region"].pk},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "testing_point_edit": (
+        "get",
+        lambda w: reverse("testing_point_edit", args=[_ankang_point().pk]),
+        "outside_staff",
+        404,
+    ),
+    "api:testing-round-points": (
+        "post",
+        lambda w: (
+            reverse("api:testing-round-points", args=[_ankang_round().pk]),
+            {"name": "南门采样点", "region": ANKANG},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "api:testing-point": (
+        "get",
+        lambda w: reverse("api:testing-point", args=[_ankang_point().pk]),
+        "outside_staff",
+        404,
+    ),
+    "care_service_new": (
+        "get",
+        lambda w: reverse("care_service_new") + f"?resident={w['resident'].pk}",
+        "outside_staff",
+        404,
+    ),
+    "care_service_end": (
+        "post",
+        lambda w: (reverse("care_service_end", args=[_ankang_care().pk]), {"end": "2026-04-10"}),
+        "outsider",
+        404,
+    ),
+    "api:care-service-end": (
+        "post",
+        lambda w: (reverse("api:care-service-end", args=[_ankang_care().pk]), {}),
+        "outside_staff",
+        404,
+    ),
 }
+
+
+def _ankang_point():
+    """安康小区's sampling point in the round over 安康小区 (made once per test)."""
+    from frontline.health.models import SamplingPoint
+    from frontline.health.testing import point_create
+
+    point = SamplingPoint.objects.filter(name="安康小区南门采样点").first()
+    if point is None:
+        point = point_create(
+            round=_ankang_round(),
+            region=Region.objects.get(path=ANKANG),
+            name="安康小区南门采样点",
+            actor=User.objects.get(username="community_staff"),
+        )
+    return point
 
 
 def _ankang_round():

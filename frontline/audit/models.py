@@ -51,10 +51,12 @@ class AuditAction(models.TextChoices):
     ISOLATION_CHANGE = "isolation_change", _("Reassigned or released a home-isolation case")
     HEALTH_VISIT = "health_visit", _("Recorded a health visit")
     CARE_SERVICE = "care_service", _("Set up a care service")
+    CARE_SERVICE_END = "care_service_end", _("Ended a care service")
     CARE_RECORD = "care_record", _("Recorded a care service")
     MEDICAL_ASSIGNMENT = "medical_assignment", _("Assigned or ended medical staff")
     # Testing rounds (frontline.health.testing, results).
     ROUND_CREATE = "round_create", _("Created a testing round")
+    SAMPLING_POINT = "sampling_point", _("Set up, changed or removed a sampling point")
     TUBE_RECORD = "tube_record", _("Recorded a tube of samples")
     RESULT_SET = "result_set", _("Entered a tube's result")
     IMPORT_RESULTS = "import_results", _("Imported lab results")

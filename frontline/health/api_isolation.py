@@ -15,7 +15,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
 from frontline.accounts.models import User
-from frontline.accounts.policy import policy_for
+from frontline.accounts.policy import Action, policy_for
 from frontline.api.views import ERRORS, ApiView, ErrorSerializer
 from frontline.audit.services import client_ip
 from frontline.core.access import access_by_id
@@ -24,7 +24,14 @@ from frontline.people.models import Resident
 from frontline.requests.models import Category
 
 from . import care, isolation
-from .models import CareRecord, HealthVisit, IsolationCase, IsolationCategory, VisitSlot
+from .models import (
+    CareRecord,
+    CareService,
+    HealthVisit,
+    IsolationCase,
+    IsolationCategory,
+    VisitSlot,
+)
 
 WRITE_ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer, **ERRORS}
 
@@ -264,7 +271,59 @@ class CareRecordSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CareServiceSerializer(serializers.ModelSerializer):
+    resident_name = serializers.CharField(source="resident.name", read_only=True)
+    keeper = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CareService
+        fields = ["id", "resident", "resident_name", "kind", "weekdays", "time", "destination"]
+        fields += ["vehicle", "escort", "keeper", "start", "end", "note"]
+        read_only_fields = fields
+
+    def get_keeper(self, obj: CareService) -> str | None:
+        return obj.keeper.username if obj.keeper_id else None
+
+
+class CareServiceCreateSerializer(serializers.Serializer):
+    resident = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=CareService.Kind.choices)
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=7),
+        allow_empty=False,
+        help_text=gettext_lazy("ISO weekdays, 1 (Monday) to 7 (Sunday)."),
+    )
+    time = serializers.TimeField()
+    keeper = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="A username (optional)."
+    )
+    destination = serializers.CharField(required=False, allow_blank=True, default="")
+    vehicle = serializers.CharField(required=False, allow_blank=True, default="")
+    escort = serializers.CharField(required=False, allow_blank=True, default="")
+    start = serializers.DateField()
+    end = serializers.DateField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CareServiceEndSerializer(serializers.Serializer):
+    end = serializers.DateField(required=False, help_text=gettext_lazy("Default: today."))
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 @extend_schema(
+    methods=["POST"],
+    summary=gettext_lazy("Set up a care service for a resident"),
+    description=gettext_lazy(
+        "`resident` (an id inside the caller's jurisdiction; 404 outside), `kind`, "
+        "`weekdays`, `time` (HH:MM), `start` and optionally `end`, `keeper` (a username "
+        "whose role and place cover the resident), `destination`, `vehicle`, `escort`, "
+        "`note`. 201 with the service."
+    ),
+    request=CareServiceCreateSerializer,
+    responses={201: CareServiceSerializer, **WRITE_ERRORS},
+)
+@extend_schema(
+    methods=["GET"],
     summary=gettext_lazy("The day's care services of a region"),
     description=gettext_lazy(
         "Each occurrence due on `day` (default today) with its state: done, due or missed."
@@ -276,6 +335,32 @@ class CareRecordSerializer(serializers.ModelSerializer):
     responses={200: CareOccurrenceSerializer(many=True), **ERRORS, 400: ErrorSerializer},
 )
 class CareServiceList(ApiView):
+    def post(self, request) -> Response:
+        policy_for(request.user).require(Action.MANAGE_ISOLATION)
+        body = CareServiceCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        v = body.validated_data
+        resident = access_by_id(
+            Resident.objects.select_related("household__building"), request.user, v["resident"]
+        )
+        keeper = _keeper(v["keeper"]) if v["keeper"].strip() else None
+        service = care.service_create(
+            resident=resident,
+            kind=v["kind"],
+            weekdays=v["weekdays"],
+            time=v["time"],
+            destination=v["destination"],
+            vehicle=v["vehicle"],
+            escort=v["escort"],
+            keeper=keeper,
+            start=v["start"],
+            end=v["end"],
+            note=v["note"],
+            actor=request.user,
+            ip=client_ip(request),
+        )
+        return Response(CareServiceSerializer(service).data, status=201)
+
     def get(self, request) -> Response:
         region = self.requested_region() or self.jurisdiction()
         text = request.query_params.get("day", "").strip()
@@ -314,3 +399,27 @@ class CareServiceRecord(ApiView):
             ip=client_ip(request),
         )
         return Response(CareRecordSerializer(record).data, status=201)
+
+
+@extend_schema(
+    summary=gettext_lazy("End a care service"),
+    description=gettext_lazy(
+        "`end`: the service's last day (default today), `reason`. 400 before its start or "
+        "before a trip already done; 409 when it already ends on or before that day."
+    ),
+    request=CareServiceEndSerializer,
+    responses={200: CareServiceSerializer, **WRITE_ERRORS},
+)
+class CareServiceEnd(ApiView):
+    def post(self, request, pk: int) -> Response:
+        body = CareServiceEndSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        service = access_by_id(care.services_for(request.user), request.user, pk)
+        care.service_end(
+            service=service,
+            end=body.validated_data.get("end") or timezone.localdate(),
+            reason=body.validated_data["reason"],
+            actor=request.user,
+            ip=client_ip(request),
+        )
+        return Response(CareServiceSerializer(service).data)

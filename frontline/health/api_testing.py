@@ -19,9 +19,11 @@ from rest_framework.response import Response
 from frontline.accounts.policy import Action, policy_for
 from frontline.api.serializers import MaskedIdNumberField
 from frontline.api.views import ERRORS, REGION_PARAM, ApiView, ErrorSerializer
+from frontline.audit.services import client_ip
+from frontline.core.access import access_by_id
 
 from . import testing
-from .models import TestingRound, Tube, TubeResult
+from .models import SamplingPoint, TestingRound, Tube, TubeResult
 
 WRITE_ERRORS = {**ERRORS, 400: ErrorSerializer, 403: ErrorSerializer}
 
@@ -290,3 +292,131 @@ class RoundResult(_RoundView):
         testing.result_set(tube=tube, result=body.validated_data["result"], actor=request.user)
         tube = Tube.objects.select_related("round").prefetch_related("samples").get(pk=tube.pk)
         return Response(TubeSerializer(tube).data)
+
+
+# --- sampling points ------------------------------------------------------------------------
+
+
+class SamplingPointSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region.display_path", read_only=True)
+
+    class Meta:
+        model = SamplingPoint
+        fields = ["id", "round", "name", "kind", "region", "opens", "closes"]
+        read_only_fields = fields
+
+
+class SamplingPointWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=testing.NAME_MAX)
+    kind = serializers.ChoiceField(
+        choices=SamplingPoint.Kind.choices, required=False, default=SamplingPoint.Kind.POINT
+    )
+    region = serializers.CharField(
+        help_text=gettext_lazy("A region path: one of the round's places inside the jurisdiction.")
+    )
+    opens = serializers.TimeField(required=False, allow_null=True, default=None)
+    closes = serializers.TimeField(required=False, allow_null=True, default=None)
+
+
+def _point_region(request: Request, path: str):
+    return policy_for(request.user).region_by_path(path)
+
+
+@extend_schema(
+    methods=["GET"],
+    summary=gettext_lazy("Sampling points of a round"),
+    description=gettext_lazy("The round's sampling points inside the caller's jurisdiction."),
+    responses={200: SamplingPointSerializer(many=True), **ERRORS},
+)
+@extend_schema(
+    methods=["POST"],
+    summary=gettext_lazy("Add a sampling point to a round"),
+    description=gettext_lazy(
+        "`name`, `kind` (point or door, default point), `region` (a path of the round's "
+        "places inside the caller's jurisdiction; 404 outside) and optionally `opens` and "
+        "`closes` (HH:MM, both or neither). 201 with the point; 400 for a place outside the "
+        "round's regions or a closed round."
+    ),
+    request=SamplingPointWriteSerializer,
+    responses={201: SamplingPointSerializer, **WRITE_ERRORS},
+)
+class RoundPoints(_RoundView, ListAPIView):
+    serializer_class = SamplingPointSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SamplingPoint.objects.none()
+        return testing.points_for(self.round(self.kwargs["pk"]), self.request.user)
+
+    def post(self, request: Request, pk: int) -> Response:
+        found = self.round(pk)
+        body = SamplingPointWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        policy_for(request.user).require(Action.MANAGE_TESTING)
+        point = testing.point_create(
+            round=found,
+            region=_point_region(request, data["region"]),
+            name=data["name"],
+            kind=data["kind"],
+            opens=data["opens"],
+            closes=data["closes"],
+            actor=request.user,
+            ip=client_ip(request),
+        )
+        return Response(SamplingPointSerializer(point).data, status=201)
+
+
+@extend_schema(
+    methods=["GET"],
+    summary=gettext_lazy("A sampling point"),
+    responses={200: SamplingPointSerializer, **ERRORS},
+)
+@extend_schema(
+    methods=["PUT"],
+    summary=gettext_lazy("Change a sampling point"),
+    description=gettext_lazy(
+        "The whole point again: `name`, `kind`, `region` (a path), `opens`, `closes`."
+    ),
+    request=SamplingPointWriteSerializer,
+    responses={200: SamplingPointSerializer, **WRITE_ERRORS},
+)
+@extend_schema(
+    methods=["DELETE"],
+    summary=gettext_lazy("Remove a sampling point set up by mistake"),
+    description=gettext_lazy("204; 409 when tubes were recorded at it (it stays)."),
+    responses={204: None, **WRITE_ERRORS},
+)
+class PointDetail(ApiView):
+    def point(self, request: Request, pk: int) -> SamplingPoint:
+        point = access_by_id(
+            SamplingPoint.objects.select_related("round", "region"), request.user, pk
+        )
+        testing.round_for(request.user, point.round_id)
+        return point
+
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(SamplingPointSerializer(self.point(request, pk)).data)
+
+    def put(self, request: Request, pk: int) -> Response:
+        point = self.point(request, pk)
+        body = SamplingPointWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        policy_for(request.user).require(Action.MANAGE_TESTING)
+        testing.point_update(
+            point=point,
+            region=_point_region(request, data["region"]),
+            name=data["name"],
+            kind=data["kind"],
+            opens=data["opens"],
+            closes=data["closes"],
+            actor=request.user,
+            ip=client_ip(request),
+        )
+        return Response(SamplingPointSerializer(point).data)
+
+    def delete(self, request: Request, pk: int) -> Response:
+        point = self.point(request, pk)
+        testing.point_remove(point=point, actor=request.user, ip=client_ip(request))
+        return Response(status=204)

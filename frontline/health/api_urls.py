@@ -33,6 +33,11 @@ urlpatterns: list = [
     ),
     path("care-services", api_isolation.CareServiceList.as_view(), name="care-service-list"),
     path(
+        "care-services/<int:pk>/end",
+        api_isolation.CareServiceEnd.as_view(),
+        name="care-service-end",
+    ),
+    path(
         "care-services/<int:pk>/records",
         api_isolation.CareServiceRecord.as_view(),
         name="care-service-records",
@@ -41,6 +46,12 @@ urlpatterns: list = [
     path("testing-rounds", api_testing.RoundList.as_view(), name="testing-round-list"),
     path("testing-rounds/<int:pk>", api_testing.RoundDetail.as_view(), name="testing-round-detail"),
     path("testing-rounds/<int:pk>/tubes", api_testing.TubeList.as_view(), name="testing-tubes"),
+    path(
+        "testing-rounds/<int:pk>/points",
+        api_testing.RoundPoints.as_view(),
+        name="testing-round-points",
+    ),
+    path("testing-points/<int:pk>", api_testing.PointDetail.as_view(), name="testing-point"),
     path(
         "testing-rounds/<int:pk>/coverage",
         api_testing.RoundCoverage.as_view(),

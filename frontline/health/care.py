@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -174,6 +174,71 @@ def service_create(
     return service
 
 
+def service_end(
+    *,
+    service: CareService,
+    end: dt.date,
+    reason: str = "",
+    actor: Any,
+    ip: str | None = None,
+) -> CareService:
+    """End a service (the person moved, the treatment ended): its last day is `end`.
+
+    An end before the start, or before an occurrence already recorded done, is refused;
+    a service already ended on or before `end` is a Conflict (ending it later would
+    revive it; set up a new one instead). One conditional UPDATE, audited."""
+    policy_for(actor).require(Action.MANAGE_ISOLATION, service)
+    if end is None:
+        raise DomainError(_("Give the last day of the service."))
+    if end < service.start:
+        raise DomainError(_("The end cannot be before the start."))
+    reason = _text(reason, NOTE_MAX, _("reason"))
+    after = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+    done_after = CareRecord.objects.filter(
+        service=OuterRef("pk"), status=CareRecord.Status.DONE, due__gte=after
+    )
+    with transaction.atomic():
+        # One statement decides: still running past `end`, nothing done after it.
+        won = (
+            CareService.objects.filter(pk=service.pk)
+            .filter(Q(end__isnull=True) | Q(end__gt=end))
+            .exclude(Exists(done_after))
+            .update(end=end)
+        )
+        if won != 1:
+            last = (
+                CareRecord.objects.filter(
+                    service=service, status=CareRecord.Status.DONE, due__gte=after
+                )
+                .order_by("-due")
+                .values_list("due", flat=True)
+                .first()
+            )
+            if last is not None:
+                raise DomainError(
+                    _("The service was done on %(day)s: it cannot end before that day.")
+                    % {"day": timezone.localdate(last).isoformat()}
+                )
+            raise Conflict(
+                _("This service already ends on or before %(day)s. Nothing was changed.")
+                % {"day": end.isoformat()}
+            )
+        _audit(
+            service,
+            actor=actor,
+            action=AuditAction.CARE_SERVICE_END,
+            detail={
+                "resident": service.resident_id,
+                "from": service.end.isoformat() if service.end else None,
+                "end": end.isoformat(),
+                "reason": reason,
+            },
+            ip=ip,
+        )
+    service.end = end
+    return service
+
+
 def care_record(
     *,
     service: CareService,
@@ -239,6 +304,15 @@ def services_for(user: Any, region: Any = None) -> QuerySet:
     if region is not None:
         qs = qs.within(region)
     return qs.select_related("resident__household__building", "keeper")
+
+
+def services_running(user: Any, region: Any, on: dt.date) -> QuerySet:
+    """The services of `region` inside the user's jurisdiction not ended before `on`."""
+    return (
+        services_for(user, region)
+        .filter(Q(end__isnull=True) | Q(end__gte=on))
+        .order_by("resident__household__building__path", "resident__name", "kind", "id")
+    )
 
 
 def schedule(services: Iterable[CareService], day: dt.date, now: dt.datetime) -> list[dict]:

@@ -342,6 +342,64 @@ def round_create(
     return new
 
 
+def _point_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX:
+        raise DomainError(_("Give the sampling point a name of at most 100 characters."))
+    return name
+
+
+def _point_kind(kind: str) -> str:
+    if kind not in SamplingPoint.Kind.values:
+        raise DomainError(_("Unknown kind of sampling point."))
+    return kind
+
+
+def check_hours(opens: dt.time | None, closes: dt.time | None) -> None:
+    """Opening hours are both given or neither, and it opens before it closes."""
+    if (opens is None) != (closes is None):
+        raise DomainError(_("Give both the opening and the closing time, or neither."))
+    if opens is not None and closes is not None and opens >= closes:
+        raise DomainError(_("A sampling point opens before it closes."))
+
+
+def _point_round(round: TestingRound, policy: Any, actor: Any) -> None:
+    """The round is one the actor may see, and still open."""
+    if actor is not None and not rounds_visible_to(actor).filter(pk=round.pk).exists():
+        raise NotFound(_("Not found."))
+    if round.closed_at is not None:
+        raise DomainError(_("This round is closed."))
+
+
+def _point_place(round: TestingRound, region: Region, policy: Any, actor: Any) -> None:
+    if actor is not None:
+        policy.require(Action.MANAGE_TESTING, region)
+    if not region_in_round(round, region):
+        raise DomainError(_("This place is not in the round's regions."))
+
+
+def _point_audit(point: SamplingPoint, *, actor: Any, detail: dict, ip: str | None) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditAction.SAMPLING_POINT,
+        object_type="sampling_point",
+        object_id=point.pk,
+        region=point.region.path,
+        detail={"round": point.round_id, **detail},
+        ip=ip,
+    )
+
+
+def _point_fields(point: SamplingPoint) -> dict[str, Any]:
+    return {
+        "name": point.name,
+        "kind": point.kind,
+        "region": point.region_id,
+        "opens": point.opens.strftime("%H:%M") if point.opens else None,
+        "closes": point.closes.strftime("%H:%M") if point.closes else None,
+    }
+
+
 def point_create(
     *,
     round: TestingRound,
@@ -351,22 +409,106 @@ def point_create(
     opens: dt.time | None = None,
     closes: dt.time | None = None,
     actor: Any,
+    ip: str | None = None,
 ) -> SamplingPoint:
-    """A sampling point (or a door-to-door team) of the round in a region inside."""
+    """A sampling point (or a door-to-door team) of an open round the actor may see, in a
+    region of the round inside the actor's jurisdiction; audited."""
     policy = policy_for(actor)
-    policy.require(Action.MANAGE_TESTING, region)
-    if not region_in_round(round, region):
-        raise DomainError(_("This place is not in the round's regions."))
-    name = (name or "").strip()
-    if not name or len(name) > NAME_MAX:
-        raise DomainError(_("Give the sampling point a name of at most 100 characters."))
-    if kind not in SamplingPoint.Kind.values:
-        raise DomainError(_("Unknown kind of sampling point."))
+    if actor is not None:
+        policy.require(Action.MANAGE_TESTING)
+    _point_round(round, policy, actor)
+    _point_place(round, region, policy, actor)
+    name = _point_name(name)
+    kind = _point_kind(kind)
+    check_hours(opens, closes)
     point = SamplingPoint(round=round, region=region, name=name, kind=kind, opens=opens)
     point.closes = closes
     point.locate(region)
-    point.save()
+    with transaction.atomic():
+        point.save()
+        _point_audit(point, actor=actor, detail={"step": "create", **_point_fields(point)}, ip=ip)
     return point
+
+
+def point_update(
+    *,
+    point: SamplingPoint,
+    region: Region,
+    name: str,
+    kind: str,
+    opens: dt.time | None = None,
+    closes: dt.time | None = None,
+    actor: Any,
+    ip: str | None = None,
+) -> SamplingPoint:
+    """Correct a sampling point set up wrongly: its name, kind, place or hours. The
+    point and its new place must both lie inside the actor's jurisdiction."""
+    policy = policy_for(actor)
+    if actor is not None:
+        policy.require(Action.MANAGE_TESTING, point)
+    round = point.round
+    _point_round(round, policy, actor)
+    _point_place(round, region, policy, actor)
+    name = _point_name(name)
+    kind = _point_kind(kind)
+    check_hours(opens, closes)
+    before = _point_fields(point)
+    point.region, point.name, point.kind = region, name, kind
+    point.opens, point.closes = opens, closes
+    point.locate(region)
+    after = _point_fields(point)
+    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if not changed:
+        return point
+    with transaction.atomic():
+        point.save()
+        _point_audit(point, actor=actor, detail={"step": "change", "changed": changed}, ip=ip)
+    return point
+
+
+def point_remove(*, point: SamplingPoint, actor: Any, ip: str | None = None) -> None:
+    """Remove a sampling point set up by mistake. One at which tubes were recorded stays
+    (the tubes name it): change it instead. Conflict then, and nothing is changed."""
+    policy = policy_for(actor)
+    if actor is not None:
+        policy.require(Action.MANAGE_TESTING, point)
+    _point_round(point.round, policy, actor)
+    fields = _point_fields(point)
+    with transaction.atomic():
+        removed, _counts = (
+            SamplingPoint.objects.filter(pk=point.pk)
+            .exclude(Exists(Tube.objects.filter(point=OuterRef("pk"))))
+            .delete()
+        )
+        if not removed:
+            if SamplingPoint.objects.filter(pk=point.pk).exists():
+                raise Conflict(
+                    _(
+                        "Tubes were recorded at this sampling point, so it stays; change it "
+                        "instead. Nothing was changed."
+                    )
+                )
+            raise Conflict(_("This sampling point was already removed."))
+        _point_audit(point, actor=actor, detail={"step": "remove", **fields}, ip=ip)
+
+
+def points_for(round: TestingRound, user: Any) -> QuerySet[SamplingPoint]:
+    """The round's sampling points inside the user's jurisdiction."""
+    return (
+        round.points.visible_to(user)  # type: ignore[attr-defined]
+        .select_related("region")
+        .order_by("region__path", "name", "id")
+    )
+
+
+def point_places(round: TestingRound, user: Any) -> QuerySet[Region]:
+    """Where the user may set up a point of the round: the round's regions and the
+    communities and compounds in them, inside the jurisdiction."""
+    inside = Region.objects.visible_to(user).filter(_in_round(round))
+    return inside.filter(
+        Q(level__in=[Level.COMMUNITY, Level.COMPOUND])
+        | Q(pk__in=[r.pk for r in round_regions(round)])
+    ).order_by("path")
 
 
 def _clean_code(code: str) -> str:

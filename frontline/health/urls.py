@@ -40,12 +40,24 @@ urlpatterns: list = [
     # Care services (h-isolation).
     path("health/care/", views_care.care_schedule, name="care_schedule"),
     path("health/care/<int:pk>/record/", views_care.care_record, name="care_record"),
+    path("health/care/new/", views_care.care_service_new, name="care_service_new"),
+    path("health/care/<int:pk>/end/", views_care.care_service_end, name="care_service_end"),
     path("health/care/medical/", views_care.medical_staff, name="care_medical"),
     # Testing rounds (核酸检测).
     path("health/testing/", views_testing.testing_rounds, name="testing_rounds"),
     path("health/testing/<int:pk>/", views_testing.testing_round, name="testing_round"),
     path("health/testing/<int:pk>/sample/", views_testing.testing_sample, name="testing_sample"),
     path("health/testing/<int:pk>/missing/", views_testing.testing_missing, name="testing_missing"),
+    path(
+        "health/testing/<int:pk>/points/",
+        views_testing.testing_point_add,
+        name="testing_point_add",
+    ),
+    path(
+        "health/testing/points/<int:pk>/",
+        views_testing.testing_point_edit,
+        name="testing_point_edit",
+    ),
     path("health/testing/<int:pk>/door/", views_testing.testing_door, name="testing_door"),
     path("health/testing/<int:pk>/retest/", views_testing.testing_retest, name="testing_retest"),
     path("health/testing/<int:pk>/results/", views_testing.testing_results, name="testing_results"),

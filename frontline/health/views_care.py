@@ -6,25 +6,36 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from frontline.accounts.policy import Action, policy_for
 from frontline.audit.services import client_ip
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError, NotFound
+from frontline.core.ratelimit import RateLimited
+from frontline.people.forms import ResidentSearchForm
+from frontline.people.models import Resident
+from frontline.people.queries import resident_search_for
 from frontline.territory.models import Region
 
 from . import care
-from .models import MedicalAssignment
-from .views_isolation import _date, _int, _status_of
+from .models import CareService, MedicalAssignment
+from .views_isolation import _date, _int, _keeper, _status_of
+
+SEARCH_LIMIT = 20
+SERVICES_LIMIT = 200
 
 
 def _region(request):
@@ -69,6 +80,9 @@ def care_schedule(request, error: str = "", status: int = 200):
             "counts": counts,
             "mine": mine,
             "error": error,
+            "may_manage": policy.can(Action.MANAGE_ISOLATION, region),
+            "running": list(care.services_running(user, region, day)[:SERVICES_LIMIT]),
+            "search": ResidentSearchForm(),
         },
         status=status,
     )
@@ -164,3 +178,165 @@ def medical_staff(request):
         },
         status=status,
     )
+
+
+# --- setting up and ending services -----------------------------------------------------
+
+
+def _date_field(label, required: bool = True) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": gettext_lazy("Write a date as YYYY-MM-DD.")},
+    )
+
+
+class CareServiceForm(forms.Form):
+    """The shape of a service; the service function decides the rest."""
+
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=CareService.Kind.choices)
+    weekdays = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Weekdays"),
+        choices=[(str(day), WEEKDAYS[day - 1]) for day in range(1, 8)],
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": gettext_lazy("Choose at least one weekday.")},
+    )
+    time = forms.TimeField(
+        label=gettext_lazy("Time"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": gettext_lazy("Give the time as HH:MM, e.g. 07:30.")},
+    )
+    keeper = forms.CharField(
+        label=gettext_lazy("Responsible person (username)"), max_length=150, required=False
+    )
+    destination = forms.CharField(
+        label=gettext_lazy("Destination"), max_length=care.TEXT_MAX, required=False
+    )
+    vehicle = forms.CharField(label=gettext_lazy("Vehicle"), max_length=32, required=False)
+    escort = forms.CharField(label=gettext_lazy("Escort"), max_length=32, required=False)
+    start = _date_field(gettext_lazy("From"))
+    end = _date_field(gettext_lazy("Until"), required=False)
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=care.NOTE_MAX, required=False)
+
+
+@login_required
+def care_service_new(request):
+    """Set up a care service for a resident of the jurisdiction: first find them (POST
+    `q`: a name or the last four digits of a phone, as the people search, audited), then
+    `?resident=` shows the form; POST with `resident` creates the service."""
+    user = request.user
+    policy = policy_for(user)
+    if not policy.can(Action.MANAGE_ISOLATION):
+        raise PermissionDenied
+    post = request.POST if request.method == "POST" else None
+    resident_id = (post or request.GET).get("resident")
+    if not resident_id:
+        return _resident_search(request)
+    resident = access_by_id(
+        Resident.objects.select_related("household__building"), user, resident_id
+    )
+    if not policy.can(Action.MANAGE_ISOLATION, resident):
+        raise PermissionDenied
+    form = CareServiceForm(post, initial={"start": timezone.localdate()})
+    status = 200
+    if post is not None:
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                keeper = None
+                if data["keeper"].strip():
+                    keeper = _keeper(data["keeper"])
+                    if keeper is None:
+                        raise DomainError(_("No active account has this username."))
+                service = care.service_create(
+                    resident=resident,
+                    kind=data["kind"],
+                    weekdays=data["weekdays"],
+                    time=data["time"],
+                    destination=data["destination"],
+                    vehicle=data["vehicle"],
+                    escort=data["escort"],
+                    keeper=keeper,
+                    start=data["start"],
+                    end=data["end"],
+                    note=data["note"],
+                    actor=user,
+                    ip=client_ip(request),
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                status = _status_of(exc)
+            else:
+                messages.success(
+                    request,
+                    _("Care service set up for %(name)s.") % {"name": resident.name},
+                )
+                building = service.resident.household.building
+                compound = building.compound_id if building is not None else None
+                return redirect(
+                    reverse("care_schedule") + (f"?region={compound}" if compound else "")
+                )
+    return render(
+        request,
+        "health/care_service_new.html",
+        {"resident": resident, "form": form},
+        status=status,
+    )
+
+
+def _resident_search(request):
+    form = ResidentSearchForm(request.POST if request.method == "POST" else None)
+    results, refusal, status = None, "", 200
+    if form.is_bound:
+        if not form.is_valid():
+            refusal, status = " ".join(form.errors.get("q", [])), 400
+        elif text := form.cleaned_data["q"].strip():
+            try:
+                results = list(
+                    resident_search_for(request.user, text, channel="care", ip=client_ip(request))
+                    .select_related("household__building")
+                    .order_by("name", "pk")[:SEARCH_LIMIT]
+                )
+            except RateLimited as exc:
+                refusal, status = exc.message, 429
+            except DomainError as exc:
+                refusal, status = exc.message, 400
+    return render(
+        request,
+        "health/care_service_new.html",
+        {"search": form, "results": results, "refusal": refusal, "limit": SEARCH_LIMIT},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def care_service_end(request, pk: int):
+    """End a service (`end`: its last day, default today; `reason`)."""
+    user = request.user
+    service = access_by_id(care.services_for(user), user, pk)
+    if not policy_for(user).can(Action.MANAGE_ISOLATION, service):
+        raise PermissionDenied
+    text = request.POST.get("end", "").strip()
+    end = _date(text) if text else timezone.localdate()
+    try:
+        if end is None:
+            raise DomainError(_("Write a date as YYYY-MM-DD."))
+        care.service_end(
+            service=service,
+            end=end,
+            reason=request.POST.get("reason", ""),
+            actor=user,
+            ip=client_ip(request),
+        )
+    except DomainError as exc:
+        return care_schedule(request, error=exc.message, status=_status_of(exc))
+    messages.success(
+        request,
+        _("%(name)s: the service ends on %(day)s.")
+        % {"name": service.resident.name, "day": end.isoformat()},
+    )
+    return redirect(reverse("care_schedule") + f"?region={service.compound_id}")

@@ -23,14 +23,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from frontline.accounts.policy import Action, policy_for
+from frontline.audit.services import client_ip
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
 from frontline.core.files import purge_stale_uploads
 from frontline.territory.models import Level, Region
 
 from . import testing
-from .models import Tube, TubeResult
+from .models import SamplingPoint, Tube, TubeResult
 from .results import import_results, upload_too_large
+from .views_isolation import _status_of
 
 PAGE_SIZE = 50
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -114,10 +116,52 @@ def testing_rounds(request):
     return render(request, "health/testing_rounds.html", {"rounds": rounds, "form": form})
 
 
-@login_required
-def testing_round(request, pk: int):
-    """The round's progress board: coverage per compound and building, live."""
-    found = _round(request, pk)
+class RegionChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Region) -> str:
+        return obj.path or obj.name
+
+
+class PointForm(forms.Form):
+    """A sampling point: the place is chosen among the round's places inside the
+    jurisdiction (a place outside, posted by hand, is refused like one that is not)."""
+
+    name = forms.CharField(
+        label=gettext_lazy("Name of the sampling point"), max_length=testing.NAME_MAX
+    )
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=SamplingPoint.Kind.choices)
+    place = RegionChoice(
+        queryset=Region.objects.none(),
+        label=gettext_lazy("Place"),
+        error_messages={
+            "invalid_choice": gettext_lazy("Choose a place of the round inside your jurisdiction."),
+            "required": gettext_lazy("Choose a place."),
+        },
+    )
+    opens = forms.TimeField(
+        label=gettext_lazy("Opens"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": gettext_lazy("Give the time as HH:MM, e.g. 07:30.")},
+    )
+    closes = forms.TimeField(
+        label=gettext_lazy("Closes"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": gettext_lazy("Give the time as HH:MM, e.g. 07:30.")},
+    )
+
+    def __init__(self, *args, round, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["place"].queryset = testing.point_places(round, user)  # type: ignore[attr-defined]
+
+
+def _point_form(request, found, data=None) -> PointForm | None:
+    if not policy_for(request.user).may_manage_testing or found.closed_at is not None:
+        return None
+    return PointForm(data, round=found, user=request.user, prefix="point")
+
+
+def _round_page(request, found, point_form=None, status: int = 200):
     region = _region(request)
     board = testing.coverage_board(found, request.user, region)
     return render(
@@ -128,8 +172,99 @@ def testing_round(request, pk: int):
             "region": region,
             "board": board,
             "regions": testing.round_regions_for(found, request.user),
-            "points": found.points.visible_to(request.user).select_related("region"),
+            "points": testing.points_for(found, request.user),
+            "point_form": point_form or _point_form(request, found),
         },
+        status=status,
+    )
+
+
+@login_required
+def testing_round(request, pk: int):
+    """The round's progress board: coverage per compound and building, live; its
+    sampling points, and for staff the form that adds one."""
+    return _round_page(request, _round(request, pk))
+
+
+@login_required
+@require_POST
+def testing_point_add(request, pk: int):
+    """Add a sampling point to the round (the form on the round's page)."""
+    _require(request, Action.MANAGE_TESTING)
+    found = _round(request, pk)
+    # A closed round is refused by the service, in words, on the page.
+    form = PointForm(request.POST, round=found, user=request.user, prefix="point")
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            testing.point_create(
+                round=found,
+                region=data["place"],
+                name=data["name"],
+                kind=data["kind"],
+                opens=data["opens"],
+                closes=data["closes"],
+                actor=request.user,
+                ip=client_ip(request),
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+            status = _status_of(exc)
+        else:
+            messages.success(request, _("The sampling point was added."))
+            return redirect("testing_round", found.pk)
+    return _round_page(request, found, form, status=status)
+
+
+@login_required
+def testing_point_edit(request, pk: int):
+    """Correct a sampling point, or remove one set up by mistake (`remove`)."""
+    _require(request, Action.MANAGE_TESTING)
+    point = access_by_id(SamplingPoint.objects.select_related("round", "region"), request.user, pk)
+    found = point.round
+    if not testing.rounds_visible_to(request.user).filter(pk=found.pk).exists():
+        raise Http404
+    initial = {
+        "name": point.name,
+        "kind": point.kind,
+        "place": point.region_id,
+        "opens": point.opens,
+        "closes": point.closes,
+    }
+    data = request.POST if request.method == "POST" else None
+    form = PointForm(data, initial=initial, round=found, user=request.user, prefix="point")
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("remove") == "1":
+                testing.point_remove(point=point, actor=request.user, ip=client_ip(request))
+                messages.success(request, _("The sampling point was removed."))
+                return redirect("testing_round", found.pk)
+            if form.is_valid():
+                data = form.cleaned_data
+                testing.point_update(
+                    point=point,
+                    region=data["place"],
+                    name=data["name"],
+                    kind=data["kind"],
+                    opens=data["opens"],
+                    closes=data["closes"],
+                    actor=request.user,
+                    ip=client_ip(request),
+                )
+                messages.success(request, _("The sampling point was saved."))
+                return redirect("testing_round", found.pk)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+            status = _status_of(exc)
+        else:
+            status = 400
+    return render(
+        request,
+        "health/testing_point.html",
+        {"round": found, "point": point, "form": form},
+        status=status,
     )
 
 
