@@ -37,6 +37,7 @@ from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.core.ratelimit import RateLimited
 from frontline.duty.stats import mobilisation_stats
 from frontline.health.stats import health_stats
+from frontline.supervision.stats import supervision_stats
 from frontline.people.labels import CARE_GROUP_BY_LABEL
 from frontline.people.models import CARE_GROUP_LABELS, Household, Resident, Visit
 from frontline.people.queries import (
@@ -234,6 +235,9 @@ class StatsView(ApiView):
                     # Zones, the current testing round, isolation, points, transfers and
                     # care: see `frontline stats`; nested counts by zone level.
                     "health": serializers.DictField(),
+                    # Inspections, problems by status, overdue, the on-time rate: see
+                    # `frontline stats`.
+                    "supervision": serializers.DictField(),
                 },
             ),
             **ERRORS,
@@ -247,6 +251,7 @@ class StatsView(ApiView):
                 "requests": request_stats(region),
                 "mobilisation": mobilisation_stats(region),
                 "health": health_stats(region),
+                "supervision": supervision_stats(region),
             }
         )
 
