@@ -37,7 +37,6 @@ from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.core.ratelimit import RateLimited
 from frontline.duty.stats import mobilisation_stats
 from frontline.health.stats import health_stats
-from frontline.supervision.stats import supervision_stats
 from frontline.people.labels import CARE_GROUP_BY_LABEL
 from frontline.people.models import CARE_GROUP_LABELS, Household, Resident, Visit
 from frontline.people.queries import (
@@ -50,6 +49,7 @@ from frontline.people.services import REASON_MAX_LENGTH, resident_transfer
 from frontline.people.stats import census_stats
 from frontline.people.visits import visit_record, visits_for
 from frontline.requests.stats import request_stats
+from frontline.supervision.stats import supervision_stats
 from frontline.territory.models import Grid, Level, Region
 from frontline.territory.queries import grid_household_counts, natural_order
 from frontline.territory.services import jurisdiction_of, region_by_path_for
