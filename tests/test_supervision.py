@@ -667,3 +667,31 @@ def test_api_problem_list_costs_the_same_for_few_or_many(town_staff):
             assert client.get(reverse("api:problem-list")).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_a_community_sees_the_townships_inspection_with_only_its_own_problems(
+    town_staff, community_staff
+):
+    inspection = services.inspection_create(
+        region=Region.objects.get(path=TOWNSHIP),
+        kind="unannounced",
+        date=dt.date(2022, 4, 20),
+        actor=town_staff,
+        problems=[
+            {
+                "place": Region.objects.get(path=place),
+                "category": "on_duty",
+                "description": text,
+                "rectify_by": T0,
+            }
+            for place, text in ((ANKANG, "安康卡口脱岗"), (CHUANGYE, "创业消杀缺记录"))
+        ],
+    )
+    page = _web(community_staff).get(reverse("supervision_inspection", args=[inspection.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "安康卡口脱岗" in body and "创业消杀缺记录" not in body
+    api = _api(community_staff).get(reverse("api:inspection-detail", args=[inspection.pk])).json()
+    assert [p["description"] for p in api["problems"]] == ["安康卡口脱岗"]
+    listed = _api(community_staff).get(reverse("api:inspection-list")).json()
+    assert [i["problems"] for i in listed["results"]] == [1]

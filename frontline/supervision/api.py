@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -159,12 +160,11 @@ class InspectionList(ApiView, ListAPIView):
     def get_queryset(self):
         queries.require_supervision(self.request.user)
         region = self.requested_region() or self.jurisdiction()
-        from django.db.models import Count
-
+        inside = Problem.objects.within(region).values("pk")
         return (
             queries.inspections_for(self.request.user)
-            .within(region)
-            .annotate(problem_count=Count("problems"))
+            .touching(region)
+            .annotate(problem_count=Count("problems", filter=Q(problems__in=inside)))
             .order_by("-date", "-id")
         )
 
@@ -217,8 +217,10 @@ class InspectionList(ApiView, ListAPIView):
 
 
 def _inspection(user: User, pk: int) -> Inspection:
+    # Only the problems inside the caller's jurisdiction.
+    problems = Prefetch("problems", queryset=queries.problems_for(user).order_by("id"))
     return access_by_id(
-        queries.inspections_for(user).prefetch_related("problems__place", "inspectors"), user, pk
+        queries.inspections_for(user).prefetch_related(problems, "inspectors"), user, pk
     )
 
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from frontline.territory.models import Located, ScopedQuerySet
+from frontline.territory.models import LEVEL_FIELDS, Level, Located, Region, ScopedQuerySet
 
 
 class Kind(models.TextChoices):
@@ -45,9 +46,29 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.NOTIFIED, Status.RECTIFYING, Status.REPORTED)
 
 
+class InspectionQuerySet(ScopedQuerySet):
+    def touching(self, region: Region | None) -> InspectionQuerySet:
+        """Inspections of a place in `region`, and those that notified a problem to a place
+        in it: a community sees the township's inspection that found its problems."""
+        if region is None:
+            return self.none()
+        if region.level == Level.CITY:
+            return self.all()
+        field = f"{LEVEL_FIELDS[region.level]}_id"
+        found = Problem.objects.within(region).values("inspection_id")
+        return self.filter(models.Q(**{field: region.pk}) | models.Q(pk__in=found))
+
+    def visible_to(self, user: Any) -> InspectionQuerySet:
+        """What `touching` gives for the account's jurisdiction (the policy's)."""
+        from frontline.accounts.policy import policy_for
+
+        return self.touching(policy_for(user).jurisdiction)
+
+
 class Inspection(Located):
     """One inspection (督查) of a region, from a district down; a market inspection names
-    the supplier it inspected."""
+    the supplier it inspected. Visible where it was held and wherever it found a problem
+    (`InspectionQuerySet.visible_to`); its problems are each visible only inside."""
 
     region = models.ForeignKey(
         "territory.Region", models.PROTECT, related_name="+", verbose_name=_("place inspected")
@@ -71,6 +92,8 @@ class Inspection(Located):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = InspectionQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("inspection")

@@ -62,7 +62,7 @@ def board(request):
     escalations = queries.open_escalations([row["problem"].pk for row in figures["open"]])
     for row in figures["open"]:
         row["escalation"] = escalations.get(row["problem"].pk)
-    recent = list(queries.inspections_for(request.user).within(region)[:20])
+    recent = list(queries.inspections_for(request.user).touching(region)[:20])
     return render(
         request,
         "supervision/board.html",
@@ -173,7 +173,10 @@ def inspection_create(request):
 def inspection_detail(request, pk: int):
     queries.require_supervision(request.user)
     inspection = access_by_id(queries.inspections_for(request.user), request.user, pk)
-    problems = list(inspection.problems.select_related("place").order_by("id"))
+    # Only the problems inside: a community sees its own of a township's inspection.
+    problems = list(
+        inspection.problems.visible_to(request.user).select_related("place").order_by("id")
+    )
     return render(
         request,
         "supervision/inspection_detail.html",
