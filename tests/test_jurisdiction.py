@@ -683,7 +683,7 @@ ROUTES = {
     ),
     # Supervision (督查): a problem notified to 安康小区 by 城南镇's inspection. The outsider
     # (a grid worker) may not open these pages at all; 鼓楼社区's staff may, for their own.
-    "supervision_board": ("get", lambda w: reverse("supervision_board"), "outside_staff", "clean"),
+    "inspection_board": ("get", lambda w: reverse("inspection_board"), "outside_staff", "clean"),
     "supervision_ours": ("get", lambda w: reverse("supervision_ours"), "outside_staff", "clean"),
     "supervision_inspection_create": (
         "get",
@@ -1462,7 +1462,7 @@ def test_the_supervision_routes_serve_their_own_staff(world, community_staff, to
         client = Client()
         client.force_login(user)
         for url in [
-            reverse("supervision_board"),
+            reverse("inspection_board"),
             reverse("supervision_ours"),
             reverse("supervision_inspection", args=[problem.inspection_id]),
             reverse("supervision_problem", args=[problem.pk]),

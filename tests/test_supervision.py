@@ -446,7 +446,7 @@ def test_board_lists_open_problems_overdue_first_with_counts_per_child(
     _inspect(town_staff, n=1, rectify_by=timezone.now() - dt.timedelta(hours=3))
     client = _web(town_staff)
     with django_assert_max_num_queries(14):
-        page = client.get(reverse("supervision_board"))
+        page = client.get(reverse("inspection_board"))
     assert page.status_code == 200
     body = page.content.decode()
     assert body.index("Overdue") < body.index("创业小区")
@@ -463,7 +463,7 @@ def test_board_costs_the_same_queries_for_few_or_many(town_staff):
     for n in (1, 12):
         _inspect(town_staff, n=n)
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(reverse("supervision_board")).status_code == 200
+            assert client.get(reverse("inspection_board")).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
 
@@ -552,7 +552,7 @@ def test_problems_notified_to_us(town_staff, community_staff, django_assert_max_
 
 
 @pytest.mark.parametrize(
-    "name", ["supervision_board", "supervision_ours", "supervision_inspection_create"]
+    "name", ["inspection_board", "supervision_ours", "supervision_inspection_create"]
 )
 def test_a_role_that_neither_inspects_nor_rectifies_is_refused(name, grid_worker):
     assert _web(grid_worker).get(reverse(name)).status_code == 403
@@ -566,8 +566,8 @@ def test_outsider_staff_sees_nothing_of_chengnan(problem, gulou_staff):
         == 404
     )
     region = Region.objects.get(path=TOWNSHIP).pk
-    assert client.get(reverse("supervision_board") + f"?region={region}").status_code == 404
-    body = client.get(reverse("supervision_board")).content.decode()
+    assert client.get(reverse("inspection_board") + f"?region={region}").status_code == 404
+    body = client.get(reverse("inspection_board")).content.decode()
     assert "安康小区" not in body and "卡口登记不全" not in body
 
 

@@ -544,7 +544,7 @@ def test_supervision_pages_and_api_follow_the_table(person, wang, role):
         format="json",
     )
     acknowledged = client.post(f"/api/v1/problems/{problem.pk}/acknowledge", format="json")
-    board = _page(user, reverse("supervision_board"))
+    board = _page(user, reverse("inspection_board"))
 
     expected = SUPERVISION_MATRIX[role]
     assert created.status_code == (201 if expected["inspect"] else 403)

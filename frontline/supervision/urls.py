@@ -5,7 +5,7 @@ from django.urls import path
 from . import views
 
 urlpatterns: list = [
-    path("supervision/", views.board, name="supervision_board"),
+    path("supervision/", views.board, name="inspection_board"),
     path("supervision/ours/", views.ours, name="supervision_ours"),
     path(
         "supervision/inspections/new/",
