@@ -4,7 +4,7 @@ and a fixed number of queries whatever the number of rows."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Count, Q, QuerySet
@@ -16,7 +16,7 @@ from frontline.accounts.policy import Action, policy_for, roles_with
 from frontline.requests.models import Supplier
 from frontline.territory.models import LEVEL_FIELDS, Level, Region
 
-from .models import Escalation, Inspection, Problem, Status
+from .models import Escalation, Inspection, Problem, ProblemQuerySet, Status
 
 LIST_LIMIT = 200
 
@@ -62,7 +62,7 @@ def board(region: Region, now: dt.datetime | None = None) -> dict[str, Any]:
     their rectification dates are the earliest), and open and overdue counts per child
     region. Five queries."""
     now = now or timezone.now()
-    problems = Problem.objects.within(region)
+    problems = cast(ProblemQuerySet, Problem.objects.within(region))
     by_status = dict(problems.values_list("status").annotate(n=Count("id")).order_by())
     open_rows = list(
         problems.open()

@@ -10,7 +10,7 @@ writes one `ProblemEvent` and one audit event in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -358,7 +358,7 @@ def problem_reject(
     )
 
 
-STEP_FUNCTIONS = {
+STEP_FUNCTIONS: dict[str, Callable[..., Problem]] = {
     "acknowledge": problem_acknowledge,
     "report": problem_report,
     "verify": problem_verify,
@@ -375,4 +375,4 @@ def problem_step(
         raise DomainError(_("No such step."))
     if step == "reject":
         return problem_reject(problem=problem, actor=actor, reason=note, ip=ip)
-    return STEP_FUNCTIONS[step](problem=problem, actor=actor, note=note, ip=ip)  # type: ignore[operator]
+    return STEP_FUNCTIONS[step](problem=problem, actor=actor, note=note, ip=ip)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 
 from frontline.territory.models import Region
 
-from .models import Inspection, Problem, Status
+from .models import Inspection, Problem, ProblemQuerySet, Status
 
 
 def supervision_stats(region: Region, now: dt.datetime | None = None) -> dict[str, Any]:
     """Inspections of places in `region`, their problems by status, how many are overdue,
     and the share of verified problems whose (last) rectification report came by the date."""
     now = now or timezone.now()
-    problems = Problem.objects.within(region)
+    problems = cast(ProblemQuerySet, Problem.objects.within(region))
     by_status = dict(problems.values_list("status").annotate(n=Count("id")).order_by())
     verified = problems.filter(status=Status.VERIFIED).aggregate(
         n=Count("id"), on_time=Count("id", filter=Q(reported_at__lte=F("rectify_by")))

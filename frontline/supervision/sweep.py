@@ -114,6 +114,7 @@ def supervision_problems_sweep(now: dt.datetime | None = None) -> dict[str, int]
     )
     for esc in due:
         parent_id = esc.holder.parent_id
+        assert parent_id is not None  # the query asked for a parent
         won = Escalation.objects.filter(pk=esc.pk, level=esc.level, closed_at__isnull=True).update(
             holder_id=parent_id, level=esc.level + 1, escalated_at=now
         )
