@@ -695,3 +695,24 @@ def test_a_community_sees_the_townships_inspection_with_only_its_own_problems(
     assert [p["description"] for p in api["problems"]] == ["安康卡口脱岗"]
     listed = _api(community_staff).get(reverse("api:inspection-list")).json()
     assert [i["problems"] for i in listed["results"]] == [1]
+
+
+def test_a_refused_inspection_form_keeps_what_was_typed(town_staff):
+    community = Region.objects.get(path=COMMUNITY)
+    response = _web(town_staff).post(
+        reverse("supervision_inspection_create"),
+        {
+            "region": community.pk,
+            "kind": "unannounced",
+            "date": "2022-04-21",
+            "description_0": "值守人员脱岗",
+            "category_0": "on_duty",
+            "severity_0": "serious",
+            "rectify_by_0": "",
+        },
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "give the date to rectify by" in body
+    assert "值守人员脱岗" in body and 'value="on_duty" selected' in body
+    assert not Inspection.objects.exists()

@@ -161,7 +161,15 @@ def inspection_create(request):
             "kinds": Kind.choices,
             "categories": Category.choices,
             "severities": Severity.choices,
-            "rows": range(PROBLEM_ROWS),
+            # What was typed comes back after a refusal, row by row.
+            "rows": [
+                {
+                    key: request.POST.get(f"{key}_{i}", "")
+                    for key in ("place", "category", "severity", "description", "rectify_by")
+                }
+                | {"i": i, "n": i + 1}
+                for i in range(PROBLEM_ROWS)
+            ],
             "preset": preset,
             "post": request.POST if request.method == "POST" else {},
             "today": timezone.localdate().isoformat(),
