@@ -716,3 +716,11 @@ def test_a_refused_inspection_form_keeps_what_was_typed(town_staff):
     assert "give the date to rectify by" in body
     assert "值守人员脱岗" in body and 'value="on_duty" selected' in body
     assert not Inspection.objects.exists()
+
+
+@pytest.mark.parametrize(("who", "linked"), [("community_staff", True), ("grid_worker", False)])
+def test_the_board_is_linked_from_the_nav_and_the_home_page(who, linked, request, lu_an):
+    body = _web(request.getfixturevalue(who)).get(reverse("home")).content.decode()
+    nav = 'class="wide-only" href="/supervision/"'
+    phone = 'class="button phone-only" href="/supervision/"'
+    assert (nav in body) == linked and (phone in body) == linked
