@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "frontline.duty",
     "frontline.health",
+    "frontline.supervision",
     # Last, so that its checks and signals see every app above.
     "axes",
     "csp",
@@ -334,6 +335,9 @@ if _limits := os.environ.get("FRONTLINE_REQUEST_LIMITS"):
 
     FRONTLINE_REQUEST_LIMITS = _json.loads(_limits)
 FRONTLINE_ESCALATE_MINUTES = _env_int("FRONTLINE_ESCALATE_MINUTES", 60)
+# An inspection problem (督查问题) still unverified this long after its rectification date,
+# or after its last escalation, goes one region level up (frontline.supervision.sweep).
+FRONTLINE_PROBLEM_ESCALATE_HOURS = _env_int("FRONTLINE_PROBLEM_ESCALATE_HOURS", 24)
 # How supervision notices reach people: dotted paths of channel classes, each with a
 # `send(*, recipients, subject, body, url)`. The in-app inbox by default; an SMS or WeChat
 # gateway is one more class in this list.

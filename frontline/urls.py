@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("frontline.requests.urls")),
     path("", include("frontline.duty.urls")),
     path("", include("frontline.health.urls")),
+    path("", include("frontline.supervision.urls")),
     path("", include("frontline.core.urls")),
 ]

@@ -116,6 +116,7 @@ def test_token_refuses_an_unknown_or_deactivated_account(grid_worker):
 def test_stats_json_is_exactly_census_stats(lu_an, path):
     from frontline.health.stats import health_stats
     from frontline.requests.stats import request_stats
+    from frontline.supervision.stats import supervision_stats
 
     out = run("stats", "--region", path, "--json")
     place = region_by_path(path)
@@ -124,6 +125,7 @@ def test_stats_json_is_exactly_census_stats(lu_an, path):
         "requests": request_stats(place),
         "mobilisation": mobilisation_stats(place),
         "health": health_stats(place),
+        "supervision": supervision_stats(place),
     }
 
 

@@ -488,3 +488,46 @@ def test_a_dialysis_run_at_ankang_suggests_the_compounds_driver(city):
     first = dispatch_suggestions(worker, req).people[0]
 
     assert first.username == "ankang_driver" and first.roles == ("delivery",)
+
+
+# --- supervision (督查) ---------------------------------------------------------------------
+
+
+def test_the_demo_has_49_inspections_and_312_problems_as_the_seed_says(city):
+    from django.db.models import Count
+
+    from frontline.supervision.models import Inspection, Problem
+
+    assert Inspection.objects.count() == 49
+    assert Problem.objects.count() == 312
+    by_status = dict(Problem.objects.values_list("status").annotate(n=Count("id")).order_by())
+    assert by_status == {"notified": 6, "rectifying": 11, "reported": 5, "verified": 290}
+    # The open ones were due in April 2022: all overdue.
+    assert Problem.objects.overdue().count() == 22
+    # Spread over the city: every district, many townships.
+    assert Inspection.objects.values("district").distinct().count() == 3
+    assert Inspection.objects.values("township").distinct().count() > 20
+    markets = Inspection.objects.filter(kind="market").select_related("supplier")
+    assert sorted((m.date.isoformat(), m.supplier.name) for m in markets) == [
+        ("2022-04-26", "六安市保供超市"),
+        ("2022-04-26", "皖西大别山供销超市"),
+    ]
+    stats = stats_json("")["supervision"]
+    assert stats["inspections"] == 49 and stats["problems"] == 312 and stats["overdue"] == 22
+
+
+def test_loading_the_supervision_demo_again_changes_nothing(city):
+    from frontline.supervision import demo as supervision
+    from frontline.supervision.models import Inspection, Problem, ProblemEvent
+
+    def snapshot():
+        return (
+            sorted(Inspection.objects.values_list("region_id", "date", "kind", "team")),
+            sorted(Problem.objects.values_list("place_id", "status", "rectify_by", "reported_at")),
+            ProblemEvent.objects.count(),
+        )
+
+    before = snapshot()
+    users = {u.username: u for u in User.objects.all()}
+    supervision.load_demo(users, lambda message: None)
+    assert snapshot() == before

@@ -681,6 +681,73 @@ ROUTES = {
         "outside_staff",
         404,
     ),
+    # Supervision (督查): a problem notified to 安康小区 by 城南镇's inspection. The outsider
+    # (a grid worker) may not open these pages at all; 鼓楼社区's staff may, for their own.
+    "inspection_board": ("get", lambda w: reverse("inspection_board"), "outside_staff", "clean"),
+    "supervision_ours": ("get", lambda w: reverse("supervision_ours"), "outside_staff", "clean"),
+    "supervision_inspection_create": (
+        "get",
+        lambda w: reverse("supervision_inspection_create"),
+        "outside_staff",
+        403,
+    ),
+    "supervision_inspection": (
+        "get",
+        lambda w: reverse("supervision_inspection", args=[_ankang_problem().inspection_id]),
+        "outside_staff",
+        404,
+    ),
+    "supervision_problem": (
+        "get",
+        lambda w: reverse("supervision_problem", args=[_ankang_problem().pk]),
+        "outside_staff",
+        404,
+    ),
+    "supervision_problem_step": (
+        "post",
+        lambda w: (
+            reverse("supervision_problem_step", args=[_ankang_problem().pk, "acknowledge"]),
+            {"note": "收到"},
+        ),
+        "outside_staff",
+        404,
+    ),
+    "api:inspection-list": (
+        "get",
+        lambda w: (_ankang_problem(), reverse("api:inspection-list"))[1],
+        "outside_staff",
+        "clean",
+    ),
+    "api:inspection-detail": (
+        "get",
+        lambda w: reverse("api:inspection-detail", args=[_ankang_problem().inspection_id]),
+        "outside_staff",
+        404,
+    ),
+    "api:problem-list": (
+        "get",
+        lambda w: (_ankang_problem(), reverse("api:problem-list") + "?region=" + ANKANG)[1],
+        "outside_staff",
+        404,
+    ),
+    "api:problem-detail": (
+        "get",
+        lambda w: reverse("api:problem-detail", args=[_ankang_problem().pk]),
+        "outside_staff",
+        404,
+    ),
+    **{
+        f"api:problem-{step}": (
+            "post",
+            lambda w, step=step: (
+                reverse(f"api:problem-{step}", args=[_ankang_problem().pk]),
+                {"note": "已整改"},
+            ),
+            "outside_staff",
+            404,
+        )
+        for step in ("acknowledge", "report", "verify", "reject")
+    },
     # One's own account: the pages show only the signed-in person's things.
     "password_change": ("get", lambda w: reverse("password_change"), "outsider", "clean"),
     "token_list": ("get", lambda w: reverse("token_list"), "outsider", "clean"),
@@ -1181,6 +1248,37 @@ def _chengnan_stay():
     return stay
 
 
+def _ankang_problem():
+    """An inspection of 城南镇 that notified one problem to 安康小区 (made once)."""
+    from frontline.supervision.models import Problem
+    from frontline.supervision.services import inspection_create
+
+    found = Problem.objects.filter(place__path=ANKANG).first()
+    if found is not None:
+        return found
+    inspector = User.objects.filter(username="chengnan_inspector").first() or user_create(
+        username="chengnan_inspector",
+        role="township_staff",
+        region=Region.objects.get(path="裕安区/城南镇"),
+        password=PASSWORD,
+    )
+    inspection = inspection_create(
+        region=Region.objects.get(path="裕安区/城南镇"),
+        kind="unannounced",
+        date=dt.date(2022, 4, 20),
+        actor=inspector,
+        problems=[
+            {
+                "place": Region.objects.get(path=ANKANG),
+                "category": "measures",
+                "description": "安康小区卡口登记不全",
+                "rectify_by": dt.datetime(2022, 4, 22, 18, tzinfo=dt.UTC),
+            }
+        ],
+    )
+    return Problem.objects.get(inspection=inspection)
+
+
 def _ankang_zone():
     """安康小区 sealed from 4 April 2022 (made once per test)."""
     from frontline.health.models import RiskZone
@@ -1420,6 +1518,38 @@ def test_the_mobilisation_pages_serve_their_own_staff(world, community_staff, to
     assert ended.status_code == 302 and advanced.status_code == 302
     things["entry"].refresh_from_db()
     assert things["entry"].stage == "activist"
+
+
+def test_the_supervision_routes_serve_their_own_staff(world, community_staff, town_staff):
+    """Insiders get through the supervision routes the outsiders were refused above."""
+    problem = _ankang_problem()
+    for user in (community_staff, town_staff):
+        client = Client()
+        client.force_login(user)
+        for url in [
+            reverse("inspection_board"),
+            reverse("supervision_ours"),
+            reverse("supervision_inspection", args=[problem.inspection_id]),
+            reverse("supervision_problem", args=[problem.pk]),
+            reverse("api:inspection-list"),
+            reverse("api:inspection-detail", args=[problem.inspection_id]),
+            reverse("api:problem-list") + "?region=" + ANKANG,
+            reverse("api:problem-detail", args=[problem.pk]),
+        ]:
+            response = client.get(url)
+            assert response.status_code == 200, (user.username, url)
+            assert "城南镇" in response.content.decode(), (user.username, url)
+    town = Client()
+    town.force_login(town_staff)
+    assert town.get(reverse("supervision_inspection_create")).status_code == 200
+    staff = Client()
+    staff.force_login(community_staff)
+    stepped = staff.post(reverse("supervision_problem_step", args=[problem.pk, "acknowledge"]))
+    assert stepped.status_code == 302
+    acknowledged = staff.post(reverse("api:problem-report", args=[problem.pk]), {"note": "已补"})
+    assert acknowledged.status_code == 200
+    problem.refresh_from_db()
+    assert problem.status == "reported"
 
 
 def test_outsider_api_token_sees_only_its_compound(world, outsider):

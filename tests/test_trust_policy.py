@@ -470,3 +470,83 @@ def test_zones_and_the_health_hub_follow_the_health_table(person, wang, role):
     assert created.status_code == (201 if HEALTH_MATRIX[role]["zones"] else 403)
     assert hub.status_code == (200 if HEALTH_MATRIX[role]["health_hub"] else 403)
     assert ('href="/health/"' in hub.content.decode()) == HEALTH_MATRIX[role]["health_hub"]
+
+
+# --- supervision (督查), typed from the README's supervision table -------------------------
+#                     inspect rectify pages
+SUPERVISION_MATRIX_TEXT = """
+city_admin            Y       -       Y
+district_staff        Y       Y       Y
+township_staff        Y       Y       Y
+community_staff       -       Y       Y
+grid_chief            -       Y       Y
+grid_worker           -       -       -
+cadre                 -       -       -
+volunteer             -       -       -
+superuser             Y       Y       Y
+"""
+SUPERVISION_COLUMNS = ["inspect", "rectify", "pages"]
+SUPERVISION_MATRIX = {
+    line.split()[0]: dict(
+        zip(SUPERVISION_COLUMNS, (cell == "Y" for cell in line.split()[1:]), strict=True)
+    )
+    for line in SUPERVISION_MATRIX_TEXT.strip().splitlines()
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_policy_answers_the_supervision_table(person, wang, role):
+    policy = policy_for(person(role))
+
+    answers = {
+        "inspect": policy.can(Action.INSPECT, wang),
+        "rectify": policy.can(Action.RECTIFY, wang),
+        "pages": policy.may_view_supervision,
+    }
+
+    assert answers == SUPERVISION_MATRIX[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_supervision_pages_and_api_follow_the_table(person, wang, role):
+    from frontline.supervision.models import Problem
+    from frontline.supervision.services import inspection_create
+    from frontline.territory.models import Region
+
+    user = person(role)
+    inspector = user_create(
+        username="inspector",
+        role="township_staff",
+        region=Region.objects.get(path="裕安区/城南镇"),
+        password="frontline-test-pw",
+    )
+    inspection = inspection_create(
+        region=Region.objects.get(path="裕安区/城南镇"),
+        kind="unannounced",
+        date=dt.date(2022, 4, 20),
+        actor=inspector,
+        problems=[
+            {
+                "place": Region.objects.get(path=ANKANG),
+                "category": "measures",
+                "description": "卡口登记不全",
+                "rectify_by": dt.datetime(2022, 4, 22, 18, tzinfo=dt.UTC),
+            }
+        ],
+    )
+    problem = Problem.objects.get(inspection=inspection)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_token(user=user)}")
+
+    created = client.post(
+        "/api/v1/inspections",
+        {"region": ANKANG, "kind": "routine", "date": "2022-04-21"},
+        format="json",
+    )
+    acknowledged = client.post(f"/api/v1/problems/{problem.pk}/acknowledge", format="json")
+    board = _page(user, reverse("inspection_board"))
+
+    expected = SUPERVISION_MATRIX[role]
+    assert created.status_code == (201 if expected["inspect"] else 403)
+    assert acknowledged.status_code == (200 if expected["rectify"] else 403)
+    assert board.status_code == (200 if expected["pages"] else 403)

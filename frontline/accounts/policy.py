@@ -83,6 +83,11 @@ class Action(StrEnum):
     RECORD_HEALTH_VISIT = "record_health_visit"
     # Isolation points, transfer teams, transfers and releases.
     MANAGE_TRANSFERS = "manage_transfers"
+    # Supervision (frontline.supervision, 督查): run inspections of places inside, notify
+    # their problems, verify (销号) or reject a reported rectification.
+    INSPECT = "inspect"
+    # Acknowledge and report the rectification (整改) of a problem notified to a place inside.
+    RECTIFY = "rectify"
 
 
 A = Action
@@ -112,6 +117,10 @@ _HEALTH = {
 }
 _HEALTH_GRID = {A.RECORD_SAMPLE, A.MANAGE_ISOLATION, A.RECORD_HEALTH_VISIT}
 _HEALTH_FIELD = {A.RECORD_SAMPLE, A.RECORD_HEALTH_VISIT}
+# Supervision: staff from the township up inspect; the staff of a place (and its grid
+# chief) rectify what was notified to it. Township staff do both, for different places.
+_INSPECT = {A.INSPECT}
+_RECTIFY = {A.RECTIFY}
 
 # Personal-information protection, minimum necessary (PIPL Art. 6, GB/T 35273 §5.2).
 # Staff who run the census and verify identities see ID numbers (and so birth dates) in
@@ -122,15 +131,26 @@ _HEALTH_FIELD = {A.RECORD_SAMPLE, A.RECORD_HEALTH_VISIT}
 # them.
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.CITY_ADMIN: frozenset(
-        _STAFF | _CENSUS | _REQUESTS | _MOBILISE | _HEALTH | {A.MANAGE_ACCOUNTS, A.READ_AUDIT}
+        _STAFF
+        | _CENSUS
+        | _REQUESTS
+        | _MOBILISE
+        | _HEALTH
+        | _INSPECT
+        | {A.MANAGE_ACCOUNTS, A.READ_AUDIT}
     ),
-    Role.DISTRICT_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE | _HEALTH),
-    Role.TOWNSHIP_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE | _HEALTH),
-    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE | _HEALTH),
+    Role.DISTRICT_STAFF: frozenset(
+        _STAFF | _CENSUS | _REQUESTS | _MOBILISE | _HEALTH | _INSPECT | _RECTIFY
+    ),
+    Role.TOWNSHIP_STAFF: frozenset(
+        _STAFF | _CENSUS | _REQUESTS | _MOBILISE | _HEALTH | _INSPECT | _RECTIFY
+    ),
+    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CENSUS | _REQUESTS | _MOBILISE | _HEALTH | _RECTIFY),
     Role.GRID_CHIEF: frozenset(
         {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES, A.MANAGE_DUTY}
         | _REQUESTS
         | _HEALTH_GRID
+        | _RECTIFY
     ),
     Role.GRID_WORKER: frozenset(
         {A.VIEW, A.RECORD_VISIT, A.SEE_FULL_PHONE, A.SEE_HEALTH_NOTES} | _REQUESTS | _HEALTH_FIELD
@@ -168,6 +188,8 @@ _REFUSALS = {
     A.MANAGE_ISOLATION: gettext_noop("Your role may not manage home isolation or care services."),
     A.RECORD_HEALTH_VISIT: gettext_noop("Your role may not record health visits."),
     A.MANAGE_TRANSFERS: gettext_noop("Your role may not manage isolation points or transfers."),
+    A.INSPECT: gettext_noop("Your role may not run inspections or verify rectifications."),
+    A.RECTIFY: gettext_noop("Your role may not acknowledge or report rectifications."),
 }
 
 
@@ -585,6 +607,17 @@ class Policy:
     def may_view_health(self) -> bool:
         """The health hub and the zones pages: whoever may view the records of a place."""
         return A.VIEW in self.actions
+
+    # --- supervision (督查) ---------------------------------------------------------
+
+    @property
+    def may_view_supervision(self) -> bool:
+        """The inspection pages: whoever inspects or rectifies."""
+        return A.INSPECT in self.actions or A.RECTIFY in self.actions
+
+    @property
+    def may_inspect(self) -> bool:
+        return A.INSPECT in self.actions
 
 
 def policy_for(user: Any) -> Policy:

@@ -7,6 +7,7 @@ from frontline.audit.api import AuditList
 from frontline.duty import api as duty_api
 from frontline.health.api_urls import urlpatterns as health_api_urls
 from frontline.requests import api as requests_api
+from frontline.supervision.api_urls import urlpatterns as supervision_api_urls
 
 from . import views
 
@@ -76,6 +77,8 @@ urlpatterns = [
     # Health operations (frontline.health): zones, testing rounds, isolation, transfers,
     # care. Before the catch-all below, or they would never be reached.
     *health_api_urls,
+    # Supervision (frontline.supervision): inspections, problems and their steps.
+    *supervision_api_urls,
     # Last: anything else under /api/v1/ is a JSON 404, not the HTML page a browser gets,
     # so that a client with a typo reads an error it can parse.
     re_path(r"^.*$", views.no_such_route, name="no-such-route"),

@@ -49,6 +49,7 @@ from frontline.people.services import REASON_MAX_LENGTH, resident_transfer
 from frontline.people.stats import census_stats
 from frontline.people.visits import visit_record, visits_for
 from frontline.requests.stats import request_stats
+from frontline.supervision.stats import supervision_stats
 from frontline.territory.models import Grid, Level, Region
 from frontline.territory.queries import grid_household_counts, natural_order
 from frontline.territory.services import jurisdiction_of, region_by_path_for
@@ -234,6 +235,9 @@ class StatsView(ApiView):
                     # Zones, the current testing round, isolation, points, transfers and
                     # care: see `frontline stats`; nested counts by zone level.
                     "health": serializers.DictField(),
+                    # Inspections, problems by status, overdue, the on-time rate: see
+                    # `frontline stats`.
+                    "supervision": serializers.DictField(),
                 },
             ),
             **ERRORS,
@@ -247,6 +251,7 @@ class StatsView(ApiView):
                 "requests": request_stats(region),
                 "mobilisation": mobilisation_stats(region),
                 "health": health_stats(region),
+                "supervision": supervision_stats(region),
             }
         )
 

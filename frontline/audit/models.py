@@ -65,6 +65,9 @@ class AuditAction(models.TextChoices):
     ZONE_LIFT = "zone_lift", _("Lifted a risk zone")
     # Mobilisation pages (units, cadres, deployments, branches, the pipeline).
     MOBILISATION = "mobilisation", _("Changed units, cadres, deployments or branches")
+    # Supervision (督查): inspections and the rectification of their problems.
+    INSPECTION_CREATE = "inspection_create", _("Recorded an inspection")
+    PROBLEM_STEP = "problem_step", _("Moved an inspection problem a step")
 
 
 class AuditQuerySet(models.QuerySet):

@@ -779,6 +779,9 @@ def load_demo(*, progress: Callable[[str], None] | None = None) -> DemoResult:
         # Zones first: the testing round's door-to-door lists read the sealed buildings.
         for part in (zones, transfers, isolation, care, testing):
             part.load_demo(users, say)
+        from frontline.supervision import demo as supervision
+
+        supervision.load_demo(users, say)
     result.seconds = time.perf_counter() - started
     return result
 

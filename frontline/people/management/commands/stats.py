@@ -14,6 +14,7 @@ from frontline.people.models import Visit
 from frontline.people.stats import census_stats
 from frontline.requests.models import Status as RequestStatus
 from frontline.requests.stats import request_stats
+from frontline.supervision.stats import supervision_labels, supervision_stats
 from frontline.territory.services import region_by_path
 
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             "requests": request_stats(place),
             "mobilisation": mobilisation_stats(place),
             "health": health_stats(place),
+            "supervision": supervision_stats(place),
         }
         if json:
             self.stdout.write(_dumps(stats))
@@ -74,6 +76,7 @@ class Command(BaseCommand):
         ]
         labels += mobilisation_labels(stats["mobilisation"])
         labels += health_labels(stats["health"])
+        labels += supervision_labels(stats["supervision"])
         width = max(_width(str(label)) for label, _n in labels)
         self.stdout.write(place.display_path)
         for label, n in labels:
