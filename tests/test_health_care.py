@@ -419,3 +419,26 @@ def test_figures_for_the_stats(people, service):
         }
         assert care.care_figures(f.region(CHUANGYE))["care_due_today"] == 0
         assert isolation_figures(ankang) == {"home_isolation": 0, "visits_missed_today": 0}
+
+
+def test_a_service_set_up_at_noon_owes_nothing_of_the_morning(people, settings):
+    """Created Monday 12:00 with a 07:30 trip: that trip is not shown, counted or swept;
+    Wednesday's is expected as usual."""
+    settings.FRONTLINE_CARE_GRACE_MINUTES = 120
+    with time_machine.travel(local(MONDAY, 12), tick=False):
+        service = _service(people)
+    assert service.created_at == local(MONDAY, 12)
+    region = f.region(ANKANG)
+    with time_machine.travel(local(MONDAY, 13), tick=False):
+        rows = care.schedule([service], MONDAY, local(MONDAY, 13))
+        assert rows == []
+        assert care.care_figures(region, MONDAY) == {"care_due_today": 0, "care_missed_today": 0}
+        page = _client(people["cadre"]).get(
+            reverse("care_schedule") + f"?region={region.pk}&day={MONDAY.isoformat()}"
+        )
+        assert page.context["counts"]["missed"] == 0
+        assert care.care_sweep()["care_missed"] == 0
+    with time_machine.travel(local(weekday(3), 10), tick=False):
+        rows = care.schedule([service], weekday(3), local(weekday(3), 10))
+        assert [r["state"] for r in rows] == ["missed"]
+        assert care.care_figures(region, weekday(3))["care_missed_today"] == 1

@@ -84,6 +84,12 @@ def occurrence(service: CareService, day: dt.date) -> dt.datetime | None:
     return timezone.make_aware(dt.datetime.combine(day, service.time))
 
 
+def expected(service: CareService, due: dt.datetime) -> bool:
+    """Whether anyone owed the occurrence `due`: one due before the service was set up
+    (a service created at noon with a 07:30 trip) is not shown, counted or swept as missed."""
+    return due > service.created_at
+
+
 def occurrences(service: CareService, first: dt.date, last: dt.date) -> list[dt.datetime]:
     out = []
     day = first
@@ -335,6 +341,8 @@ def schedule(services: Iterable[CareService], day: dt.date, now: dt.datetime) ->
     rows: list[dict[str, Any]] = []
     for service, at in due:
         record = records.get((service.pk, at))
+        if record is None and not expected(service, at):
+            continue  # due before the service existed: nobody owed it
         if record is not None:
             state = record.status
         elif at + grace <= now:
@@ -371,7 +379,7 @@ def care_sweep(now: dt.datetime | None = None) -> dict[str, int]:
     for service in services:
         for due in occurrences(service, first, today):
             # Due before the service existed, or still within its grace: not missed.
-            if due <= service.created_at or due + grace > now:
+            if not expected(service, due) or due + grace > now:
                 continue
             if (service.pk, due) in recorded:
                 continue
