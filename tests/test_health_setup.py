@@ -418,7 +418,7 @@ def test_ending_a_service_is_audited_and_stops_it(community_staff):
         "reason": "搬走",
     }
     # Ending it later again would revive days: a conflict, nothing changed.
-    with override("en"), pytest.raises(Conflict, match="already ends"):
+    with override("en"), pytest.raises(Conflict, match="already ends on 2026-04-08\\."):
         care.service_end(service=service, end=dt.date(2026, 4, 20), actor=community_staff)
     # Ending it earlier still is allowed.
     care.service_end(service=service, end=MONDAY, actor=community_staff)
@@ -591,7 +591,9 @@ def test_a_service_is_ended_on_the_schedule_page(community_staff):
     assert service.end == dt.date(2026, 4, 10)
     assert AuditEvent.objects.get(action="care_service_end").detail["reason"] == "搬走"
     again = client.post(url, {"end": "2026-04-12"})
-    assert again.status_code == 409 and "already ends on or before 2026-04-12" in text(again)
+    # The real end is quoted, not the day asked for.
+    assert again.status_code == 409 and "already ends on 2026-04-10." in text(again)
+    assert "2026-04-12" not in text(again)
     early = client.post(url, {"end": "2026-04-01"})
     assert early.status_code == 400 and "The end cannot be before the start." in text(early)
     bad = client.post(url, {"end": "soon"})
@@ -699,3 +701,17 @@ def test_a_closed_round_says_so_on_the_page(town_round, community_staff):
 
     assert response.status_code == 400 and "This round is closed." in text(response)
     assert not SamplingPoint.objects.exists()
+
+
+def test_an_ended_service_shows_its_end_not_the_end_form(community_staff):
+    service = _service(community_staff)
+    care.service_end(service=service, end=dt.date(2026, 4, 8), actor=community_staff)
+    end_url = reverse("care_service_end", args=[service.pk])
+    base = reverse("care_schedule") + f"?region={f.region(ANKANG).pk}&day="
+
+    before = text(web(community_staff).get(base + "2026-04-07"))
+    on_the_day = text(web(community_staff).get(base + "2026-04-08"))
+
+    assert end_url in before  # still running that day: it may end earlier
+    assert end_url not in on_the_day
+    assert "ended on 2026-04-08" in on_the_day

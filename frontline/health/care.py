@@ -225,9 +225,11 @@ def service_end(
                     _("The service was done on %(day)s: it cannot end before that day.")
                     % {"day": timezone.localdate(last).isoformat()}
                 )
+            # Quote the end it really has, not the day asked for.
+            ends = CareService.objects.filter(pk=service.pk).values_list("end", flat=True).first()
             raise Conflict(
-                _("This service already ends on or before %(day)s. Nothing was changed.")
-                % {"day": end.isoformat()}
+                _("This service already ends on %(day)s. Nothing was changed.")
+                % {"day": ends.isoformat() if ends else end.isoformat()}
             )
         _audit(
             service,
