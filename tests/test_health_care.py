@@ -442,3 +442,27 @@ def test_a_service_set_up_at_noon_owes_nothing_of_the_morning(people, settings):
         rows = care.schedule([service], weekday(3), local(weekday(3), 10))
         assert [r["state"] for r in rows] == ["missed"]
         assert care.care_figures(region, weekday(3))["care_missed_today"] == 1
+
+
+@pytest.mark.parametrize(
+    "lang, weekdays, shown",
+    [
+        ("en", "1,3,5", "Mon, Wed, Fri"),
+        ("en", "7", "Sun"),
+        ("en", "1,2,3,4,5,6,7", "every day"),
+    ],
+)
+def test_weekdays_are_named(lang, weekdays, shown):
+    from django.utils import translation
+
+    with translation.override(lang):
+        assert care.weekday_names(weekdays) == shown
+
+
+def test_the_schedule_page_names_the_weekdays(people, service):
+    url = reverse("care_schedule") + f"?region={f.region(ANKANG).pk}&day={MONDAY.isoformat()}"
+    client = _client(people["staff"])
+    client.cookies["django_language"] = "en"
+    page = client.get(url).content.decode()
+    assert "Mon, Wed, Fri at 07:30" in page
+    assert "1,3,5" not in page

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from frontline.accounts.policy import Action, policy_for
 from frontline.audit.models import AuditAction
@@ -71,6 +72,27 @@ def parse_time(value: str | dt.time) -> dt.time:
 
 def weekdays_of(service: CareService) -> set[int]:
     return {int(d) for d in service.weekdays.split(",") if d}
+
+
+# Short weekday names, ISO order (1 = Monday): "周一" in Chinese, "Mon" in English.
+WEEKDAY_NAMES = [
+    pgettext_lazy("short weekday", "Mon"),
+    pgettext_lazy("short weekday", "Tue"),
+    pgettext_lazy("short weekday", "Wed"),
+    pgettext_lazy("short weekday", "Thu"),
+    pgettext_lazy("short weekday", "Fri"),
+    pgettext_lazy("short weekday", "Sat"),
+    pgettext_lazy("short weekday", "Sun"),
+]
+
+
+def weekday_names(weekdays: str) -> str:
+    """ "1,3,5" → "周一、周三、周五" (Mon, Wed, Fri); all seven → "每天" (every day)."""
+    days = sorted({int(d) for d in (weekdays or "").split(",") if d.strip().isdigit()})
+    days = [d for d in days if 1 <= d <= 7]
+    if len(days) == 7:
+        return pgettext("weekdays", "every day")
+    return pgettext("list separator", ", ").join(str(WEEKDAY_NAMES[d - 1]) for d in days)
 
 
 def active_on(service: CareService, day: dt.date) -> bool:
@@ -271,7 +293,7 @@ def care_record(
             _("The service is not due at %(due)s: its schedule is weekdays %(days)s at %(time)s.")
             % {
                 "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M"),
-                "days": service.weekdays,
+                "days": weekday_names(service.weekdays),
                 "time": service.time.strftime("%H:%M"),
             }
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import template
 
+from frontline.health.care import weekday_names as _weekday_names
 from frontline.health.zones import zone_in_force
 from frontline.territory.models import ANCESTOR_FIELDS, Region
 
@@ -47,3 +48,9 @@ def _region_id(place: Any) -> int | None:
         if (value := getattr(place, f"{name}_id", None)) is not None:
             return value
     return None
+
+
+@register.filter
+def weekday_names(weekdays: str) -> str:
+    """`{{ service.weekdays|weekday_names }}`: "1,3,5" → "周一、周三、周五" (Mon, Wed, Fri)."""
+    return _weekday_names(weekdays)
