@@ -530,9 +530,10 @@ def test_a_service_is_set_up_on_the_page(community_staff, grid_worker):
         ({"end": "2026-04-01"}, 400, "The end cannot be before the start."),
         ({"start": "x"}, 400, "Write a date as YYYY-MM-DD."),
         ({"kind": "taxi"}, 400, "Select a valid choice."),
-        ({"keeper": "nobody"}, 400, "No active account has this username."),
-        # An account whose place does not cover the resident cannot keep the service.
-        ({"keeper": "outsider"}, 403, "cannot keep this case"),
+        # Only the accounts offered may be chosen: nobody, or one whose place does not
+        # cover the resident, is refused by the form (the service checks it again).
+        ({"keeper": "nobody"}, 400, "Select a valid choice."),
+        ({"keeper": "outsider"}, 400, "Select a valid choice."),
     ],
 )
 def test_bad_input_on_the_setup_page_is_said_in_english(
@@ -715,3 +716,74 @@ def test_an_ended_service_shows_its_end_not_the_end_form(community_staff):
     assert end_url in before  # still running that day: it may end earlier
     assert end_url not in on_the_day
     assert "ended on 2026-04-08" in on_the_day
+
+
+def test_the_keeper_is_chosen_by_name_among_those_who_may_keep(
+    community_staff, grid_worker, outsider, volunteer
+):
+    """Offered: active accounts whose role records health visits and whose place holds the
+    resident, as "name (username)", fewest running services first."""
+    ankang = f.region(ANKANG)
+    busy = user_create(username="busy", role="cadre", region=ankang, full_name="陈志强")
+    gone = user_create(username="gone", role="cadre", region=ankang)
+    gone.is_active = False
+    gone.save()
+    _service(community_staff, keeper=busy)
+    resident = person("王秀英")
+    with override("en"):
+        offered = [(u.username, care.keeper_label(u)) for u in care.keeper_candidates(resident)]
+    names = [name for name, _label in offered]
+    assert "outsider" not in names and "volunteer" not in names and "gone" not in names
+    assert {"grid_worker", "busy", "community_staff"} <= set(names)
+    assert names[-1] == "busy"  # the one already keeping a service comes last
+    assert ("busy", "陈志强 (busy)") in offered
+
+    page = web(community_staff).get(reverse("care_service_new") + f"?resident={resident.pk}")
+    field = page.context["form"]["keeper"]
+    assert tuple(field.field.choices[0]) == ("", "—")
+    assert 'value="busy"' in text(page) and "陈志强 (busy)" in text(page)
+
+
+def test_the_setup_form_reads_clearly_and_starts_today(community_staff):
+    with time_machine.travel(dt.datetime(2026, 11, 30, 10, tzinfo=TZ), tick=False):
+        client = web(community_staff)
+        url = reverse("care_service_new") + f"?resident={person('王秀英').pk}"
+        page = text(client.get(url))
+        client.cookies["django_language"] = "zh-hans"
+        chinese = text(client.get(url))
+    # ISO in both languages: a date input shows nothing for zh-hans' "2026/11/30".
+    assert 'name="start" value="2026-11-30"' in page
+    assert 'name="start" value="2026-11-30"' in chinese
+    assert ">Start date<" in page and ">End date<" in page
+
+
+@pytest.mark.parametrize("query", ["1", "12", "123"])
+def test_a_too_short_digit_search_says_what_is_needed(community_staff, query):
+    response = web(community_staff).post(reverse("care_service_new"), {"q": query})
+    assert response.status_code == 400
+    assert "Type the last 4 digits of a phone, or a name." in text(response)
+    assert response.context["results"] is None
+
+
+def test_after_setting_up_the_user_returns_to_the_region_they_came_from(
+    community_staff, grid_worker
+):
+    community = f.region(ANKANG).parent
+    client = web(community_staff)
+    schedule = text(client.get(reverse("care_schedule") + f"?region={community.pk}"))
+    assert f'name="region" value="{community.pk}"' in schedule
+    found = client.post(reverse("care_service_new"), {"q": "王秀英", "region": community.pk})
+    resident = person("王秀英")
+    assert f"?resident={resident.pk}&amp;region={community.pk}" in text(found)
+    form = client.get(
+        reverse("care_service_new") + f"?resident={resident.pk}&region={community.pk}"
+    )
+    assert f'name="region" value="{community.pk}"' in text(form)
+
+    response = client.post(
+        reverse("care_service_new"),
+        {"resident": resident.pk, "region": community.pk, **_setup_data()},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?region={community.pk}")

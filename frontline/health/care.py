@@ -137,6 +137,42 @@ def _audit(service: CareService, *, actor, action, detail, ip) -> None:
 
 # --- services and records ------------------------------------------------------------------
 
+KEEPER_CHOICES_MAX = 200
+
+
+def keeper_candidates(resident: Any, on: dt.date | None = None) -> list[Any]:
+    """The active accounts who may keep a service of `resident`, as `check_keeper` decides
+    (a role that records health visits, a jurisdiction holding the resident): those placed
+    at the resident's building or one of its ancestors (or the city). Fewest running
+    services first, then by name; each carries `open_services`. One query."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+
+    from frontline.accounts.policy import roles_with
+    from frontline.territory.models import ANCESTOR_FIELDS, Level, Region
+
+    on = on or timezone.localdate()
+    places = [getattr(resident, f"{name}_id", None) for name in ANCESTOR_FIELDS]
+    running = Q(care_services__end__isnull=True) | Q(care_services__end__gte=on)
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, role__in=roles_with(Action.RECORD_HEALTH_VISIT))
+        .filter(
+            Q(region_id__in=[p for p in places if p is not None])
+            | Q(region__in=Region.objects.filter(level=Level.CITY))
+        )
+        .select_related("region")
+        .annotate(open_services=Count("care_services", filter=running))
+        .order_by("open_services", "first_name", "username")[:KEEPER_CHOICES_MAX]
+    )
+    return [u for u in users if policy_for(u).can(Action.RECORD_HEALTH_VISIT, resident)]
+
+
+def keeper_label(user: Any) -> str:
+    """ "陈志强（chenzq）": the name people know, and the username the API takes."""
+    name = user.get_full_name() or user.username
+    return _("%(name)s (%(username)s)") % {"name": name, "username": user.username}
+
 
 def service_create(
     *,

@@ -187,7 +187,8 @@ def _date_field(label, required: bool = True) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=required,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # ISO whatever the language: a date input shows nothing for "2026/11/30".
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": gettext_lazy("Write a date as YYYY-MM-DD.")},
     )
 
@@ -208,17 +209,23 @@ class CareServiceForm(forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         error_messages={"invalid": gettext_lazy("Give the time as HH:MM, e.g. 07:30.")},
     )
-    keeper = forms.CharField(
-        label=gettext_lazy("Responsible person (username)"), max_length=150, required=False
-    )
+    # The accounts who may keep it (care.keeper_candidates), shown by name; the value
+    # posted is the username, as the API takes.
+    keeper = forms.ChoiceField(label=gettext_lazy("Responsible person"), required=False)
     destination = forms.CharField(
         label=gettext_lazy("Destination"), max_length=care.TEXT_MAX, required=False
     )
     vehicle = forms.CharField(label=gettext_lazy("Vehicle"), max_length=32, required=False)
     escort = forms.CharField(label=gettext_lazy("Escort"), max_length=32, required=False)
-    start = _date_field(gettext_lazy("From"))
-    end = _date_field(gettext_lazy("Until"), required=False)
+    start = _date_field(gettext_lazy("Start date"))
+    end = _date_field(gettext_lazy("End date"), required=False)
     note = forms.CharField(label=gettext_lazy("Note"), max_length=care.NOTE_MAX, required=False)
+
+    def __init__(self, *args, keepers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keeper"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (u.username, care.keeper_label(u)) for u in keepers
+        ]
 
 
 @login_required
@@ -239,7 +246,12 @@ def care_service_new(request):
     )
     if not policy.can(Action.MANAGE_ISOLATION, resident):
         raise PermissionDenied
-    form = CareServiceForm(post, initial={"start": timezone.localdate()})
+    back = _int((post or request.GET).get("region"))
+    form = CareServiceForm(
+        post,
+        initial={"start": timezone.localdate()},
+        keepers=care.keeper_candidates(resident),
+    )
     status = 200
     if post is not None:
         status = 400
@@ -247,7 +259,7 @@ def care_service_new(request):
             data = form.cleaned_data
             try:
                 keeper = None
-                if data["keeper"].strip():
+                if data["keeper"]:
                     keeper = _keeper(data["keeper"])
                     if keeper is None:
                         raise DomainError(_("No active account has this username."))
@@ -274,15 +286,14 @@ def care_service_new(request):
                     request,
                     _("Care service set up for %(name)s.") % {"name": resident.name},
                 )
+                # Back to the schedule the user came from (its page checks the region).
                 building = service.resident.household.building
-                compound = building.compound_id if building is not None else None
-                return redirect(
-                    reverse("care_schedule") + (f"?region={compound}" if compound else "")
-                )
+                region = back or (building.compound_id if building is not None else None)
+                return redirect(reverse("care_schedule") + (f"?region={region}" if region else ""))
     return render(
         request,
         "health/care_service_new.html",
-        {"resident": resident, "form": form},
+        {"resident": resident, "form": form, "back": back},
         status=status,
     )
 
@@ -293,7 +304,10 @@ def _resident_search(request):
     if form.is_bound:
         if not form.is_valid():
             refusal, status = " ".join(form.errors.get("q", [])), 400
-        elif text := form.cleaned_data["q"].strip():
+        elif (text := form.cleaned_data["q"].strip()).isdigit() and len(text) < 4:
+            # A phone is found by its last four digits: fewer match nobody, say why.
+            refusal, status = _("Type the last 4 digits of a phone, or a name."), 400
+        elif text:
             try:
                 results = list(
                     resident_search_for(request.user, text, channel="care", ip=client_ip(request))
@@ -307,7 +321,13 @@ def _resident_search(request):
     return render(
         request,
         "health/care_service_new.html",
-        {"search": form, "results": results, "refusal": refusal, "limit": SEARCH_LIMIT},
+        {
+            "search": form,
+            "results": results,
+            "refusal": refusal,
+            "limit": SEARCH_LIMIT,
+            "back": _int(request.POST.get("region") or request.GET.get("region")),
+        },
         status=status,
     )
 
