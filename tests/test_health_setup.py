@@ -284,7 +284,13 @@ def test_the_point_page_changes_and_removes(town_round, community_staff):
     point.refresh_from_db()
     assert (point.name, point.opens) == ("北门采样点", dt.time(6, 30))
 
-    assert client.post(url, {"remove": "1"}).status_code == 302
+    # Removing asks first: the link and a bare POST show the confirmation, delete nothing.
+    asked = client.get(url + "?remove=1")
+    assert asked.status_code == 200 and "Delete the sampling point 北门采样点?" in text(asked)
+    assert 'name="confirm" value="1"' in text(asked)
+    assert client.post(url, {"remove": "1"}).status_code == 200
+    assert SamplingPoint.objects.exists()
+    assert client.post(url, {"remove": "1", "confirm": "1"}).status_code == 302
     assert not SamplingPoint.objects.exists()
     steps = list(
         AuditEvent.objects.filter(action="sampling_point")
@@ -304,7 +310,7 @@ def test_the_point_page_refuses_removing_a_point_with_tubes(town_round, communit
         point=point,
     )
     response = web(community_staff).post(
-        reverse("testing_point_edit", args=[point.pk]), {"remove": "1"}
+        reverse("testing_point_edit", args=[point.pk]), {"remove": "1", "confirm": "1"}
     )
     assert response.status_code == 409 and "Tubes were recorded" in text(response)
     assert SamplingPoint.objects.filter(pk=point.pk).exists()
@@ -787,3 +793,27 @@ def test_after_setting_up_the_user_returns_to_the_region_they_came_from(
 
     assert response.status_code == 302
     assert response["Location"].endswith(f"?region={community.pk}")
+
+
+def test_the_point_page_says_delete_in_heading_and_button(town_round, community_staff):
+    point = _point(town_round, community_staff)
+    page = text(web(community_staff).get(reverse("testing_point_edit", args=[point.pk])))
+    assert "Delete the sampling point" in page and ">Delete<" in page
+    assert ">Remove<" not in page
+
+
+def test_a_refused_point_form_is_shown_where_the_user_looks(town_round, community_staff):
+    """The refused form comes before the building list, and the form posts to #add-point."""
+    client = web(community_staff)
+    page = text(client.get(reverse("testing_round", args=[town_round.pk])))
+    add = reverse("testing_point_add", args=[town_round.pk])
+    assert f'action="{add}#add-point"' in page and 'id="add-point"' in page
+    assert page.index('id="add-point"') > page.index('id="coverage"')
+    # The place's empty choice reads "—", as elsewhere.
+    assert '<option value="" selected>—</option>' in page and "---------" not in page
+
+    refused = text(_post_point(client, town_round, name=""))
+
+    assert refused.index('id="add-point"') < refused.index('id="coverage"')
+    assert refused.index("This field is required.") < refused.index('id="coverage"')
+    assert refused.count('id="add-point"') == 1

@@ -132,6 +132,7 @@ class PointForm(forms.Form):
     place = RegionChoice(
         queryset=Region.objects.none(),
         label=gettext_lazy("Place"),
+        empty_label="—",
         error_messages={
             "invalid_choice": gettext_lazy("Choose a place of the round inside your jurisdiction."),
             "required": gettext_lazy("Choose a place."),
@@ -219,7 +220,8 @@ def testing_point_add(request, pk: int):
 
 @login_required
 def testing_point_edit(request, pk: int):
-    """Correct a sampling point, or remove one set up by mistake (`remove`)."""
+    """Correct a sampling point, or remove one set up by mistake: `?remove=1` (or a POST
+    of `remove` alone) asks to confirm; a POST of `remove` and `confirm` removes it."""
     _require(request, Action.MANAGE_TESTING)
     point = access_by_id(SamplingPoint.objects.select_related("round", "region"), request.user, pk)
     found = point.round
@@ -235,9 +237,12 @@ def testing_point_edit(request, pk: int):
     data = request.POST if request.method == "POST" else None
     form = PointForm(data, initial=initial, round=found, user=request.user, prefix="point")
     status = 200
+    removing = (request.POST if request.method == "POST" else request.GET).get("remove") == "1"
+    if removing and not (request.method == "POST" and request.POST.get("confirm") == "1"):
+        return render(request, "health/testing_point_remove.html", {"round": found, "point": point})
     if request.method == "POST":
         try:
-            if request.POST.get("remove") == "1":
+            if removing:
                 testing.point_remove(point=point, actor=request.user, ip=client_ip(request))
                 messages.success(request, _("The sampling point was removed."))
                 return redirect("testing_round", found.pk)
