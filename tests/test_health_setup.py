@@ -22,7 +22,7 @@ from frontline.accounts.services import user_create, user_token
 from frontline.audit.models import AuditEvent
 from frontline.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from frontline.health import care, testing
-from frontline.health.models import CareService, SamplingPoint, TestingRound
+from frontline.health.models import CareService, SamplingPoint, TestingRound, Tube
 from frontline.people.models import Resident
 from frontline.territory.models import Region
 
@@ -817,3 +817,67 @@ def test_a_refused_point_form_is_shown_where_the_user_looks(town_round, communit
     assert refused.index('id="add-point"') < refused.index('id="coverage"')
     assert refused.index("This field is required.") < refused.index('id="coverage"')
     assert refused.count('id="add-point"') == 1
+
+
+# --- sampling points: the sampler names the point ----------------------------------------------
+
+
+def test_the_sampler_names_the_point_once_for_the_round(town_round, community_staff, grid_worker):
+    """The phone page offers the round's points; the choice rides on the tube and is kept
+    in the session, so the next tube names it without choosing again. A point with tubes
+    then stays."""
+    point = _point(town_round, community_staff)
+    client = web(grid_worker)
+    url = reverse("testing_sample", args=[town_round.pk])
+    building = Region.objects.get(path=f"{ANKANG}/2栋")
+    page = text(client.get(url, {"building": building.pk}))
+    assert f'<option value="{point.pk}">安康小区南门采样点</option>' in page
+
+    first = client.post(
+        url,
+        {"building": building.pk, "code": "T1", "resident": [person("李强").pk], "point": point.pk},
+    )
+    assert first.status_code == 302
+    # The next tube, without a point in the form: the remembered one.
+    client.post(url, {"building": building.pk, "code": "T2", "resident": [person("李小红").pk]})
+    tubes = dict(Tube.objects.filter(round=town_round).values_list("code", "point_id"))
+    assert tubes == {"T1": point.pk, "T2": point.pk}
+    again = text(client.get(url, {"building": building.pk}))
+    assert f'<option value="{point.pk}" selected>' in again
+
+    with pytest.raises(Conflict):
+        testing.point_remove(point=point, actor=community_staff)
+    # An empty choice forgets it.
+    client.post(url, {"building": building.pk, "point": "", "code": "T3", "resident": []})
+    assert f'<option value="{point.pk}" selected>' not in text(
+        client.get(url, {"building": building.pk})
+    )
+
+
+def test_the_sampler_cannot_name_a_point_out_of_sight(town_round, town_staff, grid_worker):
+    # A point of 创业小区 (the town's round, another compound than the worker's).
+    elsewhere = _point(town_round, town_staff, region=f.region(CHUANGYE), name="创业小区采样点")
+    client = web(grid_worker)
+    url = reverse("testing_sample", args=[town_round.pk])
+    building = Region.objects.get(path=f"{ANKANG}/2栋")
+    assert "创业小区采样点" not in text(client.get(url, {"building": building.pk}))
+    posted = client.post(
+        url,
+        {
+            "building": building.pk,
+            "code": "T1",
+            "resident": [person("李强").pk],
+            "point": elsewhere.pk,
+        },
+    )
+    assert posted.status_code == 404
+    assert not Tube.objects.exists()
+    # The service refuses it too.
+    with pytest.raises(NotFound):
+        testing.tube_record(
+            round=town_round,
+            code="T1",
+            residents=[person("李强").pk],
+            actor=grid_worker,
+            point=elsewhere,
+        )

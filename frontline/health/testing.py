@@ -619,6 +619,8 @@ def tube_record(
         )
     if point is not None and point.round_id != round.pk:
         raise DomainError(_("This sampling point belongs to another round."))
+    if point is not None and actor is not None and not policy.contains(point):
+        raise NotFound(_("No such sampling point."))
     if conflict := _already(round, ids, policy):
         raise conflict
     now = timezone.now()

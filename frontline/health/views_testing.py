@@ -353,7 +353,28 @@ def _tube_status(found, user, code: str) -> dict | None:
     return {"code": code, "held": held, "left": max(found.tube_size - held, 0), "new": False}
 
 
-def _sampler_context(request, found, building, code: str, **extra) -> dict:
+def _point_key(found) -> str:
+    return f"sampling_point:{found.pk}"
+
+
+def _sampling_point(request, found) -> SamplingPoint | None:
+    """The point the sampler said they are at, remembered for the round in the session
+    (a POST of `point` sets it, an empty one clears it); None if gone or out of sight."""
+    key = _point_key(found)
+    if request.method == "POST" and "point" in request.POST:
+        value = request.POST.get("point", "").strip()
+        if not value:
+            request.session.pop(key, None)
+            return None
+        point = access_by_id(testing.points_for(found, request.user), request.user, value)
+        request.session[key] = point.pk
+        return point
+    if (remembered := request.session.get(key)) is None:
+        return None
+    return testing.points_for(found, request.user).filter(pk=remembered).first()
+
+
+def _sampler_context(request, found, building, code: str, point=None, **extra) -> dict:
     status = _tube_status(found, request.user, code)
     if status is not None and status["left"] == 0:
         code = ""  # the tube is full: the next scan starts a new one
@@ -363,6 +384,8 @@ def _sampler_context(request, found, building, code: str, **extra) -> dict:
         "households": testing.building_households(found, request.user, building),
         "code": code,
         "status": status,
+        "points": list(testing.points_for(found, request.user)),
+        "point": point,
         **extra,
     }
 
@@ -380,25 +403,29 @@ def testing_sample(request, pk: int):
     building = access_by_id(Region.objects.filter(level=Level.BUILDING), request.user, building_id)
     if not testing.region_in_round(found, building):
         raise Http404
+    point = _sampling_point(request, found)
     if request.method != "POST":
-        context = _sampler_context(request, found, building, request.GET.get("code", "").strip())
+        code = request.GET.get("code", "").strip()
+        context = _sampler_context(request, found, building, code, point=point)
         if saved := request.GET.get("saved"):
             context["saved"] = saved
         return render(request, "health/testing_sample.html", context)
     code = request.POST.get("code", "").strip()
     ticked = request.POST.getlist("resident")
     try:
-        tube = testing.tube_record(round=found, code=code, residents=ticked, actor=request.user)
+        tube = testing.tube_record(
+            round=found, code=code, residents=ticked, actor=request.user, point=point
+        )
     except DomainError as exc:
         status = {"conflict": 409, "not_found": 404, "permission_denied": 403}.get(exc.code, 400)
-        context = _sampler_context(request, found, building, code, error=str(exc))
+        context = _sampler_context(request, found, building, code, point=point, error=str(exc))
         template = "health/_testing_sampler.html" if request.htmx else "health/testing_sample.html"
         # htmx swaps only successful answers: the refusal is the page's content there.
         return render(request, template, context, status=200 if request.htmx else status)
     if not request.htmx:
         query = urlencode({"building": building.pk, "code": tube.code, "saved": len(ticked)})
         return redirect(reverse("testing_sample", args=[found.pk]) + "?" + query)
-    context = _sampler_context(request, found, building, tube.code, saved=len(ticked))
+    context = _sampler_context(request, found, building, tube.code, point=point, saved=len(ticked))
     return render(request, "health/_testing_sampler.html", context)
 
 
