@@ -746,7 +746,7 @@ ROUTES = {
             "outside_staff",
             404,
         )
-        for step in ("acknowledge", "report", "verify", "reject")
+        for step in ("acknowledge", "report", "verify", "reject", "withdraw")
     },
     # One's own account: the pages show only the signed-in person's things.
     "password_change": ("get", lambda w: reverse("password_change"), "outsider", "clean"),
@@ -1267,6 +1267,7 @@ def _ankang_problem():
         kind="unannounced",
         date=dt.date(2022, 4, 20),
         actor=inspector,
+        notified_at=dt.datetime(2022, 4, 20, 9, tzinfo=dt.UTC),
         problems=[
             {
                 "place": Region.objects.get(path=ANKANG),
@@ -1550,6 +1551,27 @@ def test_the_supervision_routes_serve_their_own_staff(world, community_staff, to
     assert acknowledged.status_code == 200
     problem.refresh_from_db()
     assert problem.status == "reported"
+    # The inspecting side withdraws a problem notified by mistake (the API route).
+    from frontline.supervision.services import inspection_create
+
+    other = inspection_create(
+        region=Region.objects.get(path="裕安区/城南镇"),
+        kind="routine",
+        date=dt.date(2022, 4, 20),
+        actor=town_staff,
+        notified_at=dt.datetime(2022, 4, 20, 9, tzinfo=dt.UTC),
+        problems=[
+            {
+                "place": Region.objects.get(path=ANKANG),
+                "category": "other",
+                "description": "误报",
+                "rectify_by": dt.datetime(2022, 4, 22, 18, tzinfo=dt.UTC),
+            }
+        ],
+    ).problems.get()
+    withdrawn = town.post(reverse("api:problem-withdraw", args=[other.pk]), {"reason": "通报有误"})
+    assert withdrawn.status_code == 200, withdrawn.content
+    assert withdrawn.json()["status"] == "withdrawn"
 
 
 def test_outsider_api_token_sees_only_its_compound(world, outsider):

@@ -35,6 +35,11 @@ TOWNSHIP = "裕安区/城南镇"
 T0 = dt.datetime(2022, 4, 20, 9, 0, tzinfo=dt.UTC)
 
 
+def _local_input(*, days: int) -> str:
+    """A datetime-local form value `days` from now, in the local time."""
+    return timezone.localtime(timezone.now() + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
+
 def _api(user):
     return Client(HTTP_AUTHORIZATION=f"Bearer {user_token(user=user)}")
 
@@ -56,8 +61,23 @@ def gulou_staff(lu_an):
     )
 
 
-def _inspect(actor, *, place=ANKANG, n=1, rectify_by=None, region=TOWNSHIP, kind="unannounced"):
+def _inspect(
+    actor,
+    *,
+    place=ANKANG,
+    n=1,
+    rectify_by=None,
+    region=TOWNSHIP,
+    kind="unannounced",
+    notified_at=None,
+    supplier=None,
+):
+    if notified_at is None and rectify_by is not None:
+        # Notified before its rectification date, as the rule requires.
+        notified_at = min(timezone.now(), rectify_by - dt.timedelta(hours=1))
     return services.inspection_create(
+        notified_at=notified_at,
+        supplier=supplier,
         region=Region.objects.get(path=region),
         kind=kind,
         date=dt.date(2022, 4, 20),
@@ -89,8 +109,9 @@ EXPECTED = {
     "report": ({"rectifying"}, "reported"),
     "verify": ({"reported"}, "verified"),
     "reject": ({"reported"}, "rectifying"),
+    "withdraw": ({"notified", "rectifying"}, "withdrawn"),
 }
-ALL = ["notified", "rectifying", "reported", "verified"]
+ALL = ["notified", "rectifying", "reported", "verified", "withdrawn"]
 
 
 def test_the_transition_table_is_the_brief():
@@ -104,7 +125,7 @@ def _put(problem, status):
 
 
 def _actor_for(step, town_staff, community_staff):
-    return town_staff if step in ("verify", "reject") else community_staff
+    return town_staff if step in ("verify", "reject", "withdraw") else community_staff
 
 
 @pytest.mark.parametrize("step", sorted(EXPECTED))
@@ -176,7 +197,14 @@ def test_two_acknowledgers_at_once_exactly_one_wins(lu_an, town_staff, community
             "run with `make test-pg` to prove it on PostgreSQL"
         )
     problem = _inspect(town_staff).problems.get()
-    people = [town_staff, community_staff]
+    # Two rectifiers of the place (the inspector may not rectify its own finding).
+    other = user_create(
+        username="town_rectifier",
+        role="township_staff",
+        region=f.region(TOWNSHIP),
+        password=PASSWORD,
+    )
+    people = [other, community_staff]
     barrier = threading.Barrier(len(people))
     outcomes: list[str] = []
 
@@ -317,16 +345,18 @@ def test_sweep_opens_at_the_community_then_climbs_one_level_a_day(
 
     assert supervision_problems_sweep(due - dt.timedelta(minutes=1))["problems_opened"] == 0
 
-    first = supervision_problems_sweep(due + dt.timedelta(hours=1))
+    opened = due + dt.timedelta(hours=1)
+    first = supervision_problems_sweep(opened)
     esc = Escalation.objects.get(problem=problem)
     assert first["problems_opened"] == 1 and first["problems_escalated"] == 0
-    assert esc.holder.path == COMMUNITY and esc.level == 0 and esc.escalated_at == due
+    assert esc.holder.path == COMMUNITY and esc.level == 0 and esc.escalated_at == opened
     assert Notification.objects.filter(recipient=community_staff).count() == 1
 
-    # Within a day: stays.
-    assert supervision_problems_sweep(due + dt.timedelta(hours=23))["problems_escalated"] == 0
-    # A day after the date: the township.
-    at = due + dt.timedelta(hours=24, minutes=1)
+    # Within a day of the opening (a day after the date, too): stays at the community.
+    assert supervision_problems_sweep(due + dt.timedelta(hours=24))["problems_escalated"] == 0
+    assert supervision_problems_sweep(opened + dt.timedelta(hours=23))["problems_escalated"] == 0
+    # A day after the opening: the township.
+    at = opened + dt.timedelta(hours=24, minutes=1)
     assert supervision_problems_sweep(at)["problems_escalated"] == 1
     esc.refresh_from_db()
     assert (esc.holder.path, esc.level, esc.escalated_at) == (TOWNSHIP, 1, at)
@@ -360,10 +390,27 @@ def test_sweep_twice_at_once_opens_one_escalation(town_staff):
     assert Escalation.objects.count() == 1
 
 
-def test_a_problem_overdue_for_days_goes_up_at_once(town_staff):
+def test_a_problem_overdue_for_days_is_first_held_at_its_place(settings, town_staff):
+    # The sweep comes three days late (the worker was down): the place responsible is
+    # still told first, and the problem goes up only ESCALATE_HOURS after that.
+    settings.FRONTLINE_PROBLEM_ESCALATE_HOURS = 24
     _inspect(town_staff, rectify_by=T0)
-    counts = supervision_problems_sweep(T0 + dt.timedelta(days=3))
-    assert counts["problems_opened"] == 1 and counts["problems_escalated"] == 1
+    late = T0 + dt.timedelta(days=3)
+    counts = supervision_problems_sweep(late)
+    assert counts["problems_opened"] == 1 and counts["problems_escalated"] == 0
+    esc = Escalation.objects.get()
+    assert (esc.holder.path, esc.level, esc.opened_at, esc.escalated_at) == (
+        COMMUNITY,
+        0,
+        late,
+        late,
+    )
+    assert supervision_problems_sweep(late + dt.timedelta(minutes=1))["problems_escalated"] == 0
+    assert (
+        supervision_problems_sweep(late + dt.timedelta(hours=23, minutes=59))["problems_escalated"]
+        == 0
+    )
+    assert supervision_problems_sweep(late + dt.timedelta(hours=24))["problems_escalated"] == 1
     assert Escalation.objects.get().holder.path == TOWNSHIP
 
 
@@ -411,7 +458,13 @@ def test_stats_figures_computed_independently(town_staff, community_staff, gulou
     assert figures == {
         "inspections": 2,
         "problems": 5,
-        "by_status": {"notified": 2, "rectifying": 1, "reported": 0, "verified": 2},
+        "by_status": {
+            "notified": 2,
+            "rectifying": 1,
+            "reported": 0,
+            "verified": 2,
+            "withdrawn": 0,
+        },
         "overdue": 2,  # b and c
         "rectified_on_time_rate": 0.5,
     }
@@ -472,7 +525,8 @@ def test_problem_page_shows_one_button_per_allowed_step(problem, town_staff, com
     url = reverse("supervision_problem", args=[problem.pk])
     rectifier = _web(community_staff)
     assert rectifier.get(url).context["steps"] == ["acknowledge"]
-    assert _web(town_staff).get(url).context["steps"] == ["acknowledge"]
+    # The inspecting side does not rectify its own finding; it may withdraw it.
+    assert _web(town_staff).get(url).context["steps"] == ["withdraw"]
     done = rectifier.post(reverse("supervision_problem_step", args=[problem.pk, "acknowledge"]))
     assert done.status_code == 302
     rectifier.post(
@@ -487,6 +541,8 @@ def test_problem_page_shows_one_button_per_allowed_step(problem, town_staff, com
     assert Problem.objects.get(pk=problem.pk).status == "rectifying"
     page = inspector.get(url).content.decode()
     assert "未整改到位" in page and "已整改" in page
+    # The history names the step, not only the state it led to.
+    assert "Reject → Rectifying" in page and "Acknowledge → Rectifying" in page
 
 
 def test_a_step_out_of_turn_on_the_page_changes_nothing(problem, town_staff, community_staff):
@@ -514,17 +570,17 @@ def test_record_an_inspection_with_two_problems_on_the_page(town_staff):
         {
             "region": community.pk,
             "kind": "unannounced",
-            "date": "2022-04-21",
+            "date": timezone.localdate().isoformat(),
             "team": "第二督查组",
             "inspectors": [town_staff.pk],
             "description_0": "值守人员脱岗",
             "category_0": "on_duty",
             "severity_0": "serious",
-            "rectify_by_0": "2022-04-22T18:00",
+            "rectify_by_0": _local_input(days=1),
             "description_1": "消杀记录缺失",
             "category_1": "hygiene",
             "severity_1": "normal",
-            "rectify_by_1": "2022-04-23T18:00",
+            "rectify_by_1": _local_input(days=2),
         },
     )
     inspection = Inspection.objects.get()
@@ -587,14 +643,14 @@ def test_api_records_an_inspection_and_steps_a_problem(town_staff, community_sta
         {
             "region": COMMUNITY,
             "kind": "routine",
-            "date": "2022-04-22",
+            "date": timezone.localdate().isoformat(),
             "team": "第三组",
             "problems": [
                 {
                     "place": ANKANG,
                     "category": "supplies",
                     "description": "物资台账不清",
-                    "rectify_by": "2022-04-24T18:00:00+08:00",
+                    "rectify_by": (timezone.now() + dt.timedelta(days=2)).isoformat(),
                 }
             ],
         },
@@ -677,6 +733,7 @@ def test_a_community_sees_the_townships_inspection_with_only_its_own_problems(
         kind="unannounced",
         date=dt.date(2022, 4, 20),
         actor=town_staff,
+        notified_at=T0 - dt.timedelta(hours=1),
         problems=[
             {
                 "place": Region.objects.get(path=place),
@@ -724,3 +781,266 @@ def test_the_board_is_linked_from_the_nav_and_the_home_page(who, linked, request
     nav = 'class="wide-only" href="/supervision/"'
     phone = 'class="button phone-only" href="/supervision/"'
     assert (nav in body) == linked and (phone in body) == linked
+
+
+# --- the rectification deadline ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rectify_by",
+    [
+        dt.datetime(2022, 4, 19, 18, tzinfo=dt.UTC),  # before the inspection's day
+        dt.datetime(2022, 4, 20, 8, tzinfo=dt.UTC),  # that day, before it was notified
+        dt.datetime(2022, 4, 20, 9, tzinfo=dt.UTC),  # the very moment of notifying
+    ],
+)
+def test_a_rectification_time_not_after_the_inspection_is_refused(town_staff, rectify_by):
+    with translation.override("en"), pytest.raises(DomainError) as refused:
+        _inspect(town_staff, rectify_by=rectify_by, notified_at=T0)
+    assert "must be later than the inspection" in refused.value.message
+    assert not Inspection.objects.exists() and not Problem.objects.exists()
+
+
+def test_a_past_rectification_time_is_refused_at_the_moment_of_notifying(town_staff):
+    with pytest.raises(DomainError):
+        _inspect(
+            town_staff,
+            rectify_by=timezone.now() - dt.timedelta(minutes=5),
+            notified_at=timezone.now(),
+        )
+    assert _inspect(town_staff, rectify_by=timezone.now() + dt.timedelta(hours=1)).problems.count()
+
+
+def test_the_web_form_and_the_api_refuse_a_past_rectification_time(town_staff):
+    community = Region.objects.get(path=COMMUNITY)
+    page = _web(town_staff).post(
+        reverse("supervision_inspection_create"),
+        {
+            "region": community.pk,
+            "kind": "unannounced",
+            "date": timezone.localdate().isoformat(),
+            "description_0": "值守人员脱岗",
+            "category_0": "on_duty",
+            "rectify_by_0": _local_input(days=-1),
+        },
+    )
+    assert page.status_code == 200
+    assert "must be later than the inspection" in page.content.decode()
+    api = _api(town_staff).post(
+        reverse("api:inspection-list"),
+        {
+            "region": COMMUNITY,
+            "kind": "routine",
+            "date": "2022-04-22",
+            "problems": [
+                {
+                    "category": "supplies",
+                    "description": "物资台账不清",
+                    "rectify_by": "2022-04-24T18:00:00+08:00",
+                }
+            ],
+        },
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert api.status_code == 400
+    assert not Inspection.objects.exists() and not Escalation.objects.exists()
+
+
+# --- market inspections -----------------------------------------------------------------------
+
+
+def test_a_market_inspection_must_name_its_supplier(town_staff):
+    with pytest.raises(DomainError):
+        _inspect(town_staff, kind="market")
+    assert not Inspection.objects.exists()
+
+
+# --- withdrawal (撤销通报) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["notified", "rectifying"])
+def test_the_inspecting_side_withdraws_a_mistaken_problem(
+    status, problem, town_staff, community_staff
+):
+    if status == "rectifying":
+        services.problem_acknowledge(problem=problem, actor=community_staff)
+    with pytest.raises(PermissionDenied):
+        services.problem_withdraw(problem=problem, actor=community_staff, reason="不是我们的")
+    with pytest.raises(DomainError):
+        services.problem_withdraw(problem=problem, actor=town_staff, reason="  ")
+    audits = AuditEvent.objects.count()
+    services.problem_withdraw(problem=problem, actor=town_staff, reason="通报对象有误")
+    problem.refresh_from_db()
+    assert problem.status == "withdrawn" and not problem.is_overdue(T0 + dt.timedelta(days=900))
+    event = problem.events.latest("id")
+    assert (event.step, event.from_status, event.to_status, event.note) == (
+        "withdraw",
+        status,
+        "withdrawn",
+        "通报对象有误",
+    )
+    assert AuditEvent.objects.count() == audits + 1
+    with pytest.raises(Conflict):
+        services.problem_acknowledge(problem=problem, actor=community_staff)
+
+
+def test_withdrawal_closes_the_escalation_and_leaves_the_figures(town_staff, community_staff):
+    a, b = _inspect(town_staff, n=2, rectify_by=T0).problems.order_by("id")
+    supervision_problems_sweep(T0 + dt.timedelta(hours=1))
+    services.problem_acknowledge(problem=b, actor=community_staff)
+    services.problem_report(problem=b, actor=community_staff, note="好了", at=T0)
+    services.problem_verify(problem=b, actor=town_staff)
+    services.problem_withdraw(problem=a, actor=town_staff, reason="误报")
+    assert Escalation.objects.get(problem=a).closed_at is not None
+    figures = supervision_stats(Region.objects.get(path=TOWNSHIP), T0 + dt.timedelta(days=3))
+    assert figures["problems"] == 1 and figures["overdue"] == 0
+    assert figures["by_status"]["withdrawn"] == 1
+    assert figures["rectified_on_time_rate"] == 1.0
+
+
+def test_withdraw_on_the_page_and_the_api(town_staff, community_staff):
+    one, two = _inspect(town_staff, n=2).problems.order_by("id")
+    web = _web(town_staff)
+    url = reverse("supervision_problem", args=[one.pk])
+    assert "withdraw-reason" in web.get(url).content.decode()
+    assert "withdraw-reason" not in _web(community_staff).get(url).content.decode()
+    web.post(reverse("supervision_problem_step", args=[one.pk, "withdraw"]), {"reason": "误报"})
+    page = web.get(url).content.decode()
+    assert "Withdraw → Withdrawn" in page and "误报" in page
+    api = _api(town_staff)
+    assert api.post(reverse("api:problem-withdraw", args=[two.pk])).status_code == 400
+    done = api.post(
+        reverse("api:problem-withdraw", args=[two.pk]),
+        {"reason": "重复通报"},
+        content_type="application/json",
+    )
+    assert done.status_code == 200 and done.json()["status"] == "withdrawn"
+    assert done.json()["history"][-1]["step"] == "withdraw"
+
+
+# --- separation of duties ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def town_colleague(lu_an):
+    """Another township staff of 城南镇: may inspect and may rectify."""
+    return user_create(
+        username="town_colleague",
+        role="township_staff",
+        region=f.region(TOWNSHIP),
+        password=PASSWORD,
+    )
+
+
+@pytest.mark.parametrize("step", ["acknowledge", "report"])
+@pytest.mark.parametrize("who", ["recorder", "inspector"])
+def test_the_inspecting_side_does_not_rectify_its_own_problem(
+    step, who, town_staff, town_colleague
+):
+    inspection = services.inspection_create(
+        region=Region.objects.get(path=TOWNSHIP),
+        kind="routine",
+        date=timezone.localdate(),
+        actor=town_colleague,
+        inspectors=[town_staff],
+        problems=[
+            {
+                "place": Region.objects.get(path=ANKANG),
+                "category": "measures",
+                "description": "卡口登记不全",
+                "rectify_by": timezone.now() + dt.timedelta(days=1),
+            }
+        ],
+    )
+    problem = inspection.problems.get()
+    actor = town_colleague if who == "recorder" else town_staff
+    if step == "report":
+        _put(problem, "rectifying")
+    with translation.override("en"), pytest.raises(PermissionDenied) as refused:
+        services.problem_step(problem=problem, step=step, actor=actor, note="已整改")
+    assert "inspecting side" in refused.value.message
+    assert services.steps_for(problem, actor) == ["withdraw"]
+    problem.refresh_from_db()
+    assert problem.events.count() == 1
+
+
+@pytest.mark.parametrize("step", ["verify", "reject"])
+def test_who_reported_a_rectification_does_not_check_it(
+    step, town_staff, town_colleague, community_staff
+):
+    problem = _inspect(town_staff).problems.get()
+    services.problem_acknowledge(problem=problem, actor=town_colleague)
+    services.problem_report(problem=problem, actor=town_colleague, note="已整改")
+    with translation.override("en"), pytest.raises(PermissionDenied) as refused:
+        services.problem_step(problem=problem, step=step, actor=town_colleague, note="核查")
+    assert "reported this rectification" in refused.value.message
+    assert services.steps_for(problem, town_colleague) == []
+    assert services.steps_for(problem, town_staff) == ["verify", "reject"]
+    page = _web(town_colleague).get(reverse("supervision_problem", args=[problem.pk]))
+    assert page.context["steps"] == []
+    refused_api = _api(town_colleague).post(
+        reverse(f"api:problem-{step}", args=[problem.pk]),
+        {"reason": "核查"},
+        content_type="application/json",
+    )
+    assert refused_api.status_code == 403
+    services.problem_step(problem=problem, step=step, actor=town_staff, note="核查")
+
+
+# --- pages and API details --------------------------------------------------------------------
+
+
+def test_the_api_reject_reads_the_reason_and_still_the_note(town_staff, community_staff):
+    one, two = _inspect(town_staff, n=2).problems.order_by("id")
+    for p in (one, two):
+        services.problem_acknowledge(problem=p, actor=community_staff)
+        services.problem_report(problem=p, actor=community_staff, note="已整改")
+    api = _api(town_staff)
+    for p, body in ((one, {"reason": "台账仍缺"}), (two, {"note": "消杀未做"})):
+        done = api.post(
+            reverse("api:problem-reject", args=[p.pk]), body, content_type="application/json"
+        )
+        assert done.status_code == 200, done.content
+        assert done.json()["history"][-1]["step"] == "reject"
+    assert one.events.get(step="reject").note == "台账仍缺"
+    assert two.events.get(step="reject").note == "消杀未做"
+
+
+def test_the_inspection_page_shows_a_serious_problem(town_staff):
+    inspection = services.inspection_create(
+        region=Region.objects.get(path=TOWNSHIP),
+        kind="routine",
+        date=timezone.localdate(),
+        actor=town_staff,
+        problems=[
+            {
+                "place": Region.objects.get(path=ANKANG),
+                "category": "on_duty",
+                "severity": "serious",
+                "description": "卡口无人值守",
+                "rectify_by": timezone.now() + dt.timedelta(days=1),
+            }
+        ],
+    )
+    body = _web(town_staff).get(reverse("supervision_inspection", args=[inspection.pk]))
+    assert '<small class="tag warn">Serious</small>' in body.content.decode()
+
+
+def test_the_form_opens_the_first_problem_and_those_with_input(town_staff):
+    client = _web(town_staff)
+    empty = client.get(reverse("supervision_inspection_create")).content.decode()
+    assert empty.count('<details class="problem-row" open>') == 1
+    assert empty.count('<details class="problem-row">') == 4
+    refused = client.post(
+        reverse("supervision_inspection_create"),
+        {
+            "region": Region.objects.get(path=COMMUNITY).pk,
+            "kind": "unannounced",
+            "date": timezone.localdate().isoformat(),
+            "description_2": "消杀记录缺失",
+            "category_2": "hygiene",
+            "rectify_by_2": "",
+        },
+    ).content.decode()
+    assert refused.count('<details class="problem-row" open>') == 2

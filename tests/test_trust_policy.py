@@ -525,6 +525,7 @@ def test_supervision_pages_and_api_follow_the_table(person, wang, role):
         kind="unannounced",
         date=dt.date(2022, 4, 20),
         actor=inspector,
+        notified_at=dt.datetime(2022, 4, 20, 9, tzinfo=dt.UTC),
         problems=[
             {
                 "place": Region.objects.get(path=ANKANG),

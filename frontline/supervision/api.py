@@ -134,6 +134,13 @@ class InspectionCreateSerializer(serializers.Serializer):
 
 class StepSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1000,
+        help_text=gettext_lazy("The reason to reject or withdraw (`note` is accepted too)."),
+    )
 
 
 @extend_schema(
@@ -279,8 +286,9 @@ class ProblemDetail(ApiView):
     summary=gettext_lazy("Move an inspection problem one step"),
     description=gettext_lazy(
         "acknowledge, report (a `note` saying what was done is required), verify, reject "
-        "(the `note` is the reason, required). 403 when the role may not, 409 when the "
-        "problem is not in a state that allows the step (nothing is changed)."
+        "and withdraw (a `reason` is required; `note` is accepted for it too). 403 when the "
+        "role may not or the caller is on the other side of the separation of duties, 409 "
+        "when the problem is not in a state that allows the step (nothing is changed)."
     ),
     request=StepSerializer,
     responses={200: ProblemDetailSerializer, **WRITE_ERRORS},
@@ -297,7 +305,11 @@ class ProblemStep(ApiView):
             problem=problem,
             step=self.step,
             actor=request.user,
-            note=body.validated_data["note"],
+            note=(
+                (body.validated_data["reason"] or body.validated_data["note"])
+                if self.step in services.REASON_STEPS
+                else body.validated_data["note"]
+            ),
             ip=client_ip(request),
         )
         problem = access_by_id(

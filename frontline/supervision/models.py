@@ -41,6 +41,7 @@ class Status(models.TextChoices):
     RECTIFYING = "rectifying", pgettext_lazy("problem status", "Rectifying")
     REPORTED = "reported", pgettext_lazy("problem status", "Rectified, awaiting check")
     VERIFIED = "verified", pgettext_lazy("problem status", "Verified and closed")
+    WITHDRAWN = "withdrawn", pgettext_lazy("problem status", "Withdrawn")
 
 
 OPEN_STATUSES = (Status.NOTIFIED, Status.RECTIFYING, Status.REPORTED)

@@ -21,7 +21,7 @@ from django.utils.translation import pgettext_lazy
 from frontline.accounts.policy import Action, policy_for
 from frontline.audit.models import AuditAction
 from frontline.audit.services import audit_record
-from frontline.core.errors import Conflict, DomainError
+from frontline.core.errors import Conflict, DomainError, PermissionDenied
 from frontline.requests.models import Supplier
 from frontline.territory.models import Level, Region
 
@@ -38,6 +38,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "report": ((Status.RECTIFYING,), Status.REPORTED),
     "verify": ((Status.REPORTED,), Status.VERIFIED),
     "reject": ((Status.REPORTED,), Status.RECTIFYING),
+    # 撤销通报: the inspecting side takes back a problem notified by mistake.
+    "withdraw": ((Status.NOTIFIED, Status.RECTIFYING), Status.WITHDRAWN),
 }
 
 # Who may take each step: the place responsible rectifies, the inspecting side checks.
@@ -46,6 +48,7 @@ STEP_ACTIONS: dict[str, Action] = {
     "report": Action.RECTIFY,
     "verify": Action.INSPECT,
     "reject": Action.INSPECT,
+    "withdraw": Action.INSPECT,
 }
 
 STEP_LABELS = {
@@ -54,7 +57,11 @@ STEP_LABELS = {
     "report": pgettext_lazy("problem step", "Report rectified"),
     "verify": pgettext_lazy("problem step", "Verify and close"),
     "reject": pgettext_lazy("problem step", "Reject"),
+    "withdraw": pgettext_lazy("problem step", "Withdraw"),
 }
+
+# The steps whose note is a reason, required (the form field and API key `reason`).
+REASON_STEPS = ("reject", "withdraw")
 
 
 def steps_from(status: str) -> list[str]:
@@ -63,9 +70,54 @@ def steps_from(status: str) -> list[str]:
 
 
 def steps_for(problem: Problem, user: Any) -> list[str]:
-    """The steps `user` may take on `problem` now: allowed from its state and by the policy."""
+    """The steps `user` may take on `problem` now: allowed from its state, by the policy and
+    by the separation of duties."""
     policy = policy_for(user)
-    return [s for s in steps_from(problem.status) if policy.can(STEP_ACTIONS[s], problem)]
+    return [
+        s
+        for s in steps_from(problem.status)
+        if policy.can(STEP_ACTIONS[s], problem) and duty_conflict(problem, s, user) is None
+    ]
+
+
+def _is_inspecting_side(problem: Problem, user: Any) -> bool:
+    inspection = problem.inspection
+    if inspection.created_by_id is not None and inspection.created_by_id == user.pk:
+        return True
+    return inspection.inspectors.filter(pk=user.pk).exists()
+
+
+def _last_reporter_id(problem: Problem) -> int | None:
+    return (
+        ProblemEvent.objects.filter(problem_id=problem.pk, step="report")
+        .order_by("-at", "-id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+
+
+def duty_conflict(problem: Problem, step: str, user: Any) -> str | None:
+    """Why `user` may not take `step` on `problem` for the separation of duties, or None.
+
+    The inspecting side (who recorded the inspection, or one of its inspectors) does not
+    rectify its own problem; who reported a rectification does not check it.
+    """
+    if getattr(user, "pk", None) is None:
+        return None
+    if step in ("acknowledge", "report") and _is_inspecting_side(problem, user):
+        return _(
+            "You inspected this problem: the place responsible rectifies it, not the "
+            "inspecting side."
+        )
+    if step in ("verify", "reject") and _last_reporter_id(problem) == user.pk:
+        return _("You reported this rectification: someone else of the inspecting side checks it.")
+    return None
+
+
+def _require_duty(problem: Problem, step: str, user: Any) -> None:
+    reason = duty_conflict(problem, step, user)
+    if reason is not None:
+        raise PermissionDenied(reason)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -112,7 +164,9 @@ def _audit_problem(problem: Problem, *, actor: Any, detail: dict, ip: str | None
 # --- recording an inspection ---------------------------------------------------------------
 
 
-def _check_problem(region: Region, spec: dict[str, Any], index: int) -> dict[str, Any]:
+def _check_problem(
+    region: Region, spec: dict[str, Any], index: int, *, date: dt.date, at: dt.datetime
+) -> dict[str, Any]:
     place = spec.get("place") or region
     if not isinstance(place, Region) or not place.is_within(region):
         raise DomainError(
@@ -124,6 +178,17 @@ def _check_problem(region: Region, spec: dict[str, Any], index: int) -> dict[str
         raise DomainError(_("Problem %(n)d: give the date to rectify by.") % {"n": index})
     if timezone.is_naive(rectify_by):
         rectify_by = timezone.make_aware(rectify_by)
+    # After the inspection (its day began) and after the moment of notifying: a date
+    # already past would make the problem overdue, and escalate it, at once.
+    inspected = timezone.make_aware(dt.datetime.combine(date, dt.time.min))
+    if rectify_by <= inspected or rectify_by <= at:
+        raise DomainError(
+            _(
+                "Problem %(n)d: the time to rectify by must be later than the inspection "
+                "and than now."
+            )
+            % {"n": index}
+        )
     return {
         "place": place,
         "category": _choice(spec.get("category", ""), Category, _("category")),
@@ -166,18 +231,23 @@ def inspection_create(
         area = supplier.area
         if not (region.is_within(area) or area.is_within(region)):
             raise DomainError(_("The supplier does not serve the inspected region."))
+    elif kind == Kind.MARKET:
+        raise DomainError(_("A market inspection names the supplier inspected."))
     if not isinstance(date, dt.date) or date > timezone.localdate():
         raise DomainError(_("Give the date of the inspection, not a future one."))
     team = _text(team, TEAM_MAX, _("team"))
     summary = _text(summary, TEXT_MAX, _("summary"))
     if len(problems) > PROBLEMS_MAX:
         raise DomainError(_("At most %(n)d problems per inspection.") % {"n": PROBLEMS_MAX})
-    checked = [_check_problem(region, spec, i) for i, spec in enumerate(problems, start=1)]
+    at = notified_at or timezone.now()
+    checked = [
+        _check_problem(region, spec, i, date=date, at=at)
+        for i, spec in enumerate(problems, start=1)
+    ]
     people = [u for u in inspectors if u is not None]
     for person in people:
         if not person.is_active:
             raise DomainError(_("Inspectors must be active accounts."))
-    at = notified_at or timezone.now()
     with transaction.atomic():
         inspection = Inspection(
             region=region,
@@ -272,7 +342,7 @@ def problem_transition(
             at=now,
             note=note,
         )
-        if target == Status.VERIFIED:
+        if target in (Status.VERIFIED, Status.WITHDRAWN):
             Escalation.objects.filter(problem=problem, closed_at__isnull=True).update(closed_at=now)
         _audit_problem(
             problem,
@@ -313,6 +383,7 @@ def problem_acknowledge(
 ) -> Problem:
     """The place responsible takes the notified problem up: 整改中."""
     policy_for(actor).require(Action.RECTIFY, problem)
+    _require_duty(problem, "acknowledge", actor)
     note = _text(note, NOTE_MAX, _("note"))
     return problem_transition(
         problem=problem, step="acknowledge", actor=actor, note=note, at=at, ip=ip
@@ -324,6 +395,7 @@ def problem_report(
 ) -> Problem:
     """The place responsible reports the rectification, saying what was done: 已整改待核."""
     policy_for(actor).require(Action.RECTIFY, problem)
+    _require_duty(problem, "report", actor)
     note = _text(note, NOTE_MAX, _("note on the rectification"), required=True)
     return problem_transition(problem=problem, step="report", actor=actor, note=note, at=at, ip=ip)
 
@@ -338,6 +410,7 @@ def problem_verify(
 ) -> Problem:
     """The inspecting side checks the rectification and closes the problem: 销号."""
     policy_for(actor).require(Action.INSPECT, problem)
+    _require_duty(problem, "verify", actor)
     note = _text(note, NOTE_MAX, _("note"))
     return problem_transition(problem=problem, step="verify", actor=actor, note=note, at=at, ip=ip)
 
@@ -352,9 +425,27 @@ def problem_reject(
 ) -> Problem:
     """The inspecting side finds the rectification wanting: back to 整改中, with why."""
     policy_for(actor).require(Action.INSPECT, problem)
+    _require_duty(problem, "reject", actor)
     reason = _text(reason, NOTE_MAX, _("reason"), required=True)
     return problem_transition(
         problem=problem, step="reject", actor=actor, note=reason, at=at, ip=ip
+    )
+
+
+def problem_withdraw(
+    *,
+    problem: Problem,
+    actor: Any,
+    reason: str,
+    at: dt.datetime | None = None,
+    ip: str | None = None,
+) -> Problem:
+    """撤销通报: the inspecting side takes back a problem notified by mistake, saying why. It
+    is closed (已撤销) and not counted among the problems to rectify."""
+    policy_for(actor).require(Action.INSPECT, problem)
+    reason = _text(reason, NOTE_MAX, _("reason"), required=True)
+    return problem_transition(
+        problem=problem, step="withdraw", actor=actor, note=reason, at=at, ip=ip
     )
 
 
@@ -363,6 +454,7 @@ STEP_FUNCTIONS: dict[str, Callable[..., Problem]] = {
     "report": problem_report,
     "verify": problem_verify,
     "reject": problem_reject,
+    "withdraw": problem_withdraw,
 }
 
 
@@ -373,6 +465,6 @@ def problem_step(
     rejection's reason)."""
     if step not in STEP_FUNCTIONS:
         raise DomainError(_("No such step."))
-    if step == "reject":
-        return problem_reject(problem=problem, actor=actor, reason=note, ip=ip)
+    if step in REASON_STEPS:
+        return STEP_FUNCTIONS[step](problem=problem, actor=actor, reason=note, ip=ip)
     return STEP_FUNCTIONS[step](problem=problem, actor=actor, note=note, ip=ip)

@@ -25,7 +25,8 @@ def supervision_stats(region: Region, now: dt.datetime | None = None) -> dict[st
     )
     return {
         "inspections": Inspection.objects.within(region).count(),
-        "problems": sum(by_status.values()),
+        # A withdrawn problem (撤销通报) was notified by mistake: not a problem.
+        "problems": sum(n for code, n in by_status.items() if code != Status.WITHDRAWN),
         "by_status": {code: by_status.get(code, 0) for code in Status.values},
         "overdue": problems.overdue(now).count(),
         "rectified_on_time_rate": (

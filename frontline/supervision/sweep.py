@@ -4,7 +4,7 @@ rectification date and not verified) are escalated up the region tree.
 Like the requests' 督办 (`frontline.requests.supervision`): an overdue problem opens one
 `Escalation` held by the place responsible (its community, or the place itself when it is a
 township or a district), whose staff are notified; still unverified
-FRONTLINE_PROBLEM_ESCALATE_HOURS later it goes one level up (township, district, city), and
+FRONTLINE_PROBLEM_ESCALATE_HOURS after that opening it goes one level up (township, district, city), and
 again. Verified problems' escalations close. Safe to run twice at once: one open escalation
 per problem is a database constraint, and a step up is a conditional UPDATE on the level it
 read.
@@ -86,14 +86,9 @@ def supervision_problems_sweep(now: dt.datetime | None = None) -> dict[str, int]
     fresh = Problem.objects.filter(pk__in=overdue - held).select_related("place").order_by("id")
     for problem in fresh:
         holder = first_holder(problem)
-        # The clock runs from the rectification date, not from this sweep: a problem
-        # overdue for days (the worker was down) goes up at once.
-        esc = Escalation(
-            problem=problem,
-            holder=holder,
-            opened_at=now,
-            escalated_at=problem.rectify_by,
-        )
+        # The clock runs from this opening: the place responsible is told first and has
+        # FRONTLINE_PROBLEM_ESCALATE_HOURS before it goes up, however late the sweep.
+        esc = Escalation(problem=problem, holder=holder, opened_at=now, escalated_at=now)
         esc.locate(problem)
         try:
             with transaction.atomic():

@@ -84,7 +84,7 @@ def ours(request):
     groups = [
         (label, [p for p in rows if p.status == code])
         for code, label in Status.choices
-        if code != Status.VERIFIED
+        if code not in (Status.VERIFIED, Status.WITHDRAWN)
     ]
     return render(
         request,
@@ -167,7 +167,15 @@ def inspection_create(request):
                     key: request.POST.get(f"{key}_{i}", "")
                     for key in ("place", "category", "severity", "description", "rectify_by")
                 }
-                | {"i": i, "n": i + 1}
+                | {
+                    "i": i,
+                    "n": i + 1,
+                    # Collapsed unless it holds what was typed (so a refusal shows it).
+                    "open": any(
+                        request.POST.get(f"{key}_{i}", "").strip()
+                        for key in ("place", "description", "rectify_by")
+                    ),
+                }
                 for i in range(PROBLEM_ROWS)
             ],
             "preset": preset,
@@ -222,7 +230,7 @@ def problem_step(request, pk: int, step: str):
     problem = access_by_id(queries.problems_for(request.user), request.user, pk)
     if step not in services.TRANSITIONS:
         raise Http404
-    note = request.POST.get("reason" if step == "reject" else "note", "")
+    note = request.POST.get("reason" if step in services.REASON_STEPS else "note", "")
     try:
         services.problem_step(
             problem=problem, step=step, actor=request.user, note=note, ip=client_ip(request)
