@@ -264,6 +264,10 @@ SPECTACULAR_SETTINGS = {
         "PostKindEnum": "frontline.duty.models.Post.Kind",
         "CategoryEnum": "frontline.requests.models.Category",
         "StatusEnum": "frontline.requests.models.Status",
+        "InspectionKindEnum": "frontline.supervision.models.Kind",
+        "ProblemCategoryEnum": "frontline.supervision.models.Category",
+        "ProblemSeverityEnum": "frontline.supervision.models.Severity",
+        "ProblemStatusEnum": "frontline.supervision.models.Status",
     },
 }
 

@@ -132,7 +132,7 @@ class InspectionCreateSerializer(serializers.Serializer):
     problems = ProblemInputSerializer(many=True, required=False)
 
 
-class StepSerializer(serializers.Serializer):
+class ProblemStepSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
     reason = serializers.CharField(
         required=False,
@@ -290,7 +290,7 @@ class ProblemDetail(ApiView):
         "role may not or the caller is on the other side of the separation of duties, 409 "
         "when the problem is not in a state that allows the step (nothing is changed)."
     ),
-    request=StepSerializer,
+    request=ProblemStepSerializer,
     responses={200: ProblemDetailSerializer, **WRITE_ERRORS},
 )
 class ProblemStep(ApiView):
@@ -298,7 +298,7 @@ class ProblemStep(ApiView):
 
     def post(self, request: Request, pk: int) -> Response:
         queries.require_supervision(request.user)
-        body = StepSerializer(data=request.data)
+        body = ProblemStepSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         problem = access_by_id(queries.problems_for(request.user), request.user, pk)
         services.problem_step(
