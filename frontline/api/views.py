@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.db.models import Prefetch
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -55,6 +56,31 @@ from frontline.territory.queries import grid_household_counts, natural_order
 from frontline.territory.services import jurisdiction_of, region_by_path_for
 
 from . import serializers as s
+
+
+def parse_moment(value, field: str, *, offset_required: bool = True) -> dt.datetime:
+    """An ISO 8601 time; a 400 naming `field` when it is not one."""
+    text = str(value or "").strip()
+    parsed = None
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or (offset_required and parsed.tzinfo is None):
+        raise exceptions.ValidationError(
+            {
+                field: [
+                    _(
+                        "“%(field)s” is an ISO 8601 time with an offset, e.g. "
+                        "2022-04-04T08:00:00+08:00."
+                    )
+                    % {"field": field}
+                ]
+            }
+        )
+    if parsed.tzinfo is None:
+        parsed = timezone.make_aware(parsed)
+    return parsed
 
 
 class ConflictError(exceptions.APIException):

@@ -21,3 +21,18 @@ def access_by_id(queryset: QuerySet[M], user, pk) -> M:
         return queryset.visible_to(user).get(pk=pk)  # type: ignore[attr-defined]
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def requested_region(request):
+    """The page's `region` (an id, from the query or the form) inside the caller's
+    jurisdiction (404 outside), else the jurisdiction itself (404 for an account with none)."""
+    from frontline.accounts.policy import policy_for
+    from frontline.territory.models import Region
+
+    raw = request.GET.get("region") or request.POST.get("region")
+    if raw:
+        return access_by_id(Region.objects.all(), request.user, raw)
+    region = policy_for(request.user).jurisdiction
+    if region is None:
+        raise Http404
+    return region

@@ -8,20 +8,18 @@ deployment's time zone (Asia/Shanghai). Bad input is a 400 keyed by the field.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from frontline.accounts.policy import Action, policy_for
-from frontline.api.views import ERRORS, REGION_PARAM, ApiView, ErrorSerializer
+from frontline.api.views import ERRORS, REGION_PARAM, ApiView, ErrorSerializer, parse_moment
 from frontline.audit.services import client_ip
 from frontline.core.access import access_by_id
 
@@ -29,31 +27,6 @@ from . import zones
 from .models import RiskZone, ZoneLevel
 
 WRITE_ERRORS = {**ERRORS, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer}
-
-
-def parse_moment(value, field: str, *, offset_required: bool = True) -> dt.datetime:
-    """An ISO 8601 time; a 400 naming `field` when it is not one."""
-    text = str(value or "").strip()
-    parsed = None
-    try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        parsed = None
-    if parsed is None or (offset_required and parsed.tzinfo is None):
-        raise exceptions.ValidationError(
-            {
-                field: [
-                    _(
-                        "“%(field)s” is an ISO 8601 time with an offset, e.g. "
-                        "2022-04-04T08:00:00+08:00."
-                    )
-                    % {"field": field}
-                ]
-            }
-        )
-    if parsed.tzinfo is None:
-        parsed = timezone.make_aware(parsed)
-    return parsed
 
 
 class ZoneSerializer(serializers.ModelSerializer):

@@ -12,7 +12,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,9 +20,8 @@ from django.views.decorators.http import require_POST
 
 from frontline.accounts.policy import Action, policy_for
 from frontline.audit.services import client_ip
-from frontline.core.access import access_by_id
+from frontline.core.access import access_by_id, requested_region
 from frontline.core.errors import DomainError
-from frontline.territory.models import Region
 
 from . import zones
 from .models import RiskZone, ZoneLevel
@@ -34,17 +32,6 @@ HISTORY_LIMIT = 200
 def _require_view(request) -> None:
     if not policy_for(request.user).can(Action.VIEW):
         raise DjangoPermissionDenied(_("Your role may not view residents' records."))
-
-
-def _region(request) -> Region:
-    """`region` (an id) inside the jurisdiction (404 outside), else the jurisdiction."""
-    raw = request.GET.get("region") or request.POST.get("region")
-    if raw:
-        return access_by_id(Region.objects.all(), request.user, raw)
-    region = policy_for(request.user).jurisdiction
-    if region is None:
-        raise Http404
-    return region
 
 
 def _local_moment(raw: str) -> dt.datetime | None:
@@ -90,7 +77,7 @@ def zone_page(request):
     """A region's zones: what it is now, what was in force on a date, the set form, the
     lift forms, and the full history of zones in and above it."""
     _require_view(request)
-    region = _region(request)
+    region = requested_region(request)
     policy = policy_for(request.user)
     if request.method == "POST":
         policy.require(Action.MANAGE_ZONES, region)

@@ -7,8 +7,6 @@ are ISO 8601 with an offset. A refused step is 403 (the role) or 409 (the state)
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +19,7 @@ from rest_framework.response import Response
 
 from frontline.accounts.models import User
 from frontline.accounts.policy import Action, policy_for
-from frontline.api.views import ERRORS, REGION_PARAM, ApiView, ErrorSerializer
+from frontline.api.views import ERRORS, REGION_PARAM, ApiView, ErrorSerializer, parse_moment
 from frontline.audit.services import client_ip
 from frontline.core.access import access_by_id
 from frontline.core.errors import DomainError
@@ -30,18 +28,6 @@ from . import queries, services
 from .models import Category, Inspection, Kind, Problem, Severity, Status
 
 WRITE_ERRORS = {**ERRORS, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer}
-
-
-def _moment(value: str, field: str) -> dt.datetime:
-    try:
-        parsed = dt.datetime.fromisoformat(str(value or "").strip().replace("Z", "+00:00"))
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise exceptions.ValidationError(
-            {field: [_("An ISO 8601 time with an offset, e.g. 2022-04-27T18:00:00+08:00.")]}
-        )
-    return parsed
 
 
 class ProblemSerializer(serializers.ModelSerializer):
@@ -202,7 +188,7 @@ class InspectionList(ApiView, ListAPIView):
                 "category": p["category"],
                 "severity": p["severity"],
                 "description": p["description"],
-                "rectify_by": _moment(p["rectify_by"], "rectify_by"),
+                "rectify_by": parse_moment(p["rectify_by"], "rectify_by"),
             }
             for p in data.get("problems", [])
         ]

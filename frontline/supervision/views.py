@@ -22,25 +22,13 @@ from django.views.decorators.http import require_POST
 
 from frontline.accounts.policy import Action, policy_for
 from frontline.audit.services import client_ip
-from frontline.core.access import access_by_id
+from frontline.core.access import access_by_id, requested_region
 from frontline.core.errors import DomainError
-from frontline.territory.models import Region
 
 from . import queries, services
 from .models import Category, Kind, Severity, Status
 
 PROBLEM_ROWS = 5
-
-
-def _region(request) -> Region:
-    """`region` (an id) inside the jurisdiction (404 outside), else the jurisdiction."""
-    raw = request.GET.get("region") or request.POST.get("region")
-    if raw:
-        return access_by_id(Region.objects.all(), request.user, raw)
-    region = policy_for(request.user).jurisdiction
-    if region is None:
-        raise Http404
-    return region
 
 
 def _moment(raw: str) -> dt.datetime | None:
@@ -57,7 +45,7 @@ def _moment(raw: str) -> dt.datetime | None:
 @login_required
 def board(request):
     queries.require_supervision(request.user)
-    region = _region(request)
+    region = requested_region(request)
     figures = queries.board(region)
     escalations = queries.open_escalations([row["problem"].pk for row in figures["open"]])
     for row in figures["open"]:
